@@ -1,0 +1,1 @@
+//! Realm integration tests: one binary, one module per area.

@@ -1,0 +1,1 @@
+//! Shared support for Realm's integration tests (the tests themselves are in `integration/`).
