@@ -16,6 +16,12 @@ const CLIENT_NS: &str = "http://www.hazelcast.com/schema/client-config";
 // ---------------------------------------------------------------------------------------------
 // YAML
 
+/// Characters YAML allows unescaped in content (YAML 1.2 §5.1, minus the byte order mark).
+fn yaml_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && c != '\u{feff}'
+}
+
 fn yaml_scalar(s: &str) -> String {
     let plain_ok = !s.is_empty()
         && s.trim() == s
@@ -24,13 +30,32 @@ fn yaml_scalar(s: &str) -> String {
         && !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
-        && s.chars().all(|c| !c.is_control());
+        && s.chars().all(yaml_printable);
     if plain_ok {
         s.to_string()
     } else {
-        // A JSON string is a valid YAML double-quoted scalar.
-        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+        yaml_quote(s)
     }
+}
+
+/// A YAML double-quoted scalar; everything outside the printable set is escaped.
+fn yaml_quote(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\t' => o.push_str("\\t"),
+            '\r' => o.push_str("\\r"),
+            c if yaml_printable(c) => o.push(c),
+            c if u32::from(c) <= 0xffff => o.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => o.push_str(&format!("\\U{:08x}", u32::from(c))),
+        }
+    }
+    o.push('"');
+    o
 }
 
 fn yaml_lines(node: &Node, out: &mut Vec<String>) {
@@ -118,6 +143,22 @@ fn attribute_keys(element: &str) -> &'static [&'static str] {
 
 fn esc(s: &str, attr: bool) -> String {
     let mut o = String::with_capacity(s.len());
+    // Element text is trimmed on reading; edge whitespace written as references survives.
+    let core = s.trim();
+    let lead = s.len() - s.trim_start().len();
+    if !attr && core.len() != s.len() {
+        let refs = |w: &str| {
+            w.chars()
+                .map(|c| format!("&#{};", u32::from(c)))
+                .collect::<String>()
+        };
+        return format!(
+            "{}{}{}",
+            refs(&s[..lead]),
+            esc(core, false),
+            refs(&s[lead + core.len()..])
+        );
+    }
     for c in s.chars() {
         match c {
             '&' => o.push_str("&amp;"),

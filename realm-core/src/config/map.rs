@@ -1580,15 +1580,16 @@ fn check_files(cx: &mut Cx<'_>) {
 
 /// Base folder for relative paths in a config file.
 pub(crate) fn base_dir(file: &Path) -> PathBuf {
-    let parent = file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if parent.is_absolute() {
-        parent.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(parent))
-            .unwrap_or_else(|_| parent.to_path_buf())
-    }
+    let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = match parent {
+        Some(p) if p.is_absolute() => p.to_path_buf(),
+        Some(p) => std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf()),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    // Drop `.` components so messages show clean paths.
+    dir.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }

@@ -19,8 +19,11 @@ pub(crate) struct Elem {
     pub(crate) pos: Pos,
     pub(crate) attrs: Vec<Attr>,
     pub(crate) children: Vec<Elem>,
-    /// Non-whitespace text content and where it starts.
+    /// Non-whitespace text content (already trimmed) and where it starts.
     pub(crate) text: Option<(String, Pos)>,
+    /// Raw text pieces; `true` marks a character reference, which trimming keeps.
+    segments: Vec<(String, bool)>,
+    text_pos: Option<Pos>,
 }
 
 #[derive(Debug)]
@@ -89,16 +92,39 @@ fn start_elem(
     elem
 }
 
-fn push_text(elem: &mut Elem, text: &str, pos: impl FnOnce(usize) -> Pos) {
-    match &mut elem.text {
-        Some((t, _)) => t.push_str(text),
-        None => {
-            let lead = text.len() - text.trim_start().len();
-            if !text.trim().is_empty() {
-                elem.text = Some((text.to_string(), pos(lead)));
-            }
-        }
+fn push_text(elem: &mut Elem, text: &str, from_ref: bool, pos: impl FnOnce(usize) -> Pos) {
+    if elem.text_pos.is_none() && (from_ref || !text.trim().is_empty()) {
+        let lead = if from_ref {
+            0
+        } else {
+            text.len() - text.trim_start().len()
+        };
+        elem.text_pos = Some(pos(lead));
     }
+    elem.segments.push((text.to_string(), from_ref));
+}
+
+/// Element text is trimmed, as Hazelcast's DOM reader does (`<url>\n  ldap://h\n</url>` means
+/// `ldap://h`), except for characters written as references: `<role>&#32;x</role>` keeps its space.
+fn finish_text(elem: &mut Elem) {
+    let segs = std::mem::take(&mut elem.segments);
+    let first = segs.iter().position(|(t, r)| *r || !t.trim().is_empty());
+    let last = segs.iter().rposition(|(t, r)| *r || !t.trim().is_empty());
+    let (Some(first), Some(last), Some(pos)) = (first, last, elem.text_pos) else {
+        return;
+    };
+    let mut out = String::new();
+    for (i, (t, r)) in segs.iter().enumerate().take(last + 1).skip(first) {
+        let mut piece = t.as_str();
+        if !*r && i == first {
+            piece = piece.trim_start();
+        }
+        if !*r && i == last {
+            piece = piece.trim_end();
+        }
+        out.push_str(piece);
+    }
+    elem.text = Some((out, pos));
 }
 
 /// Parses XML into its root element. Syntax errors are reported with their position.
@@ -135,6 +161,8 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                 }
                 let elem = start_elem(src, &idx, e, at, diags);
                 if is_empty {
+                    let mut elem = elem;
+                    finish_text(&mut elem);
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(elem),
                         None => root = Some(elem),
@@ -144,7 +172,8 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                 }
             }
             Event::End(_) => {
-                if let Some(done) = stack.pop() {
+                if let Some(mut done) = stack.pop() {
+                    finish_text(&mut done);
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(done),
                         None => root = Some(done),
@@ -154,7 +183,7 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
             Event::Text(t) => {
                 let content = t.xml_content(XmlVersion::Implicit1_0);
                 match stack.last_mut() {
-                    Some(el) => push_text(el, &content, |lead| idx.pos(at + lead)),
+                    Some(el) => push_text(el, &content, false, |lead| idx.pos(at + lead)),
                     None if content.trim().is_empty() => {}
                     None => {
                         diags.error(
@@ -170,7 +199,7 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                 let content = t.xml_content(XmlVersion::Implicit1_0).into_owned();
                 if let Some(el) = stack.last_mut() {
                     // CDATA content starts after `<![CDATA[`.
-                    push_text(el, &content, |lead| idx.pos(at + 9 + lead));
+                    push_text(el, &content, false, |lead| idx.pos(at + 9 + lead));
                 }
             }
             Event::GeneralRef(r) => {
@@ -196,7 +225,7 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                 };
                 if let Some(el) = stack.last_mut() {
                     let mut buf = [0u8; 4];
-                    push_text(el, c.encode_utf8(&mut buf), |_| idx.pos(at));
+                    push_text(el, c.encode_utf8(&mut buf), true, |_| idx.pos(at));
                 }
             }
             Event::Eof => break,
@@ -259,6 +288,7 @@ pub(crate) fn normalize(e: &Elem, path: &str, diags: &mut Diags) -> Node {
     }
 }
 
+/// A text-only element (text already trimmed by [`finish_text`]).
 fn leaf(e: &Elem) -> Node {
     match &e.text {
         Some((t, p)) => Node::scalar(*p, t.clone()),
@@ -415,13 +445,14 @@ fn normalize_map(
             *p,
             Node::scalar(*p, t.clone()),
         ),
-        (None, Some(k)) => push(
+        (None, Some(k)) if !e.attrs.iter().any(|a| a.name == k) => push(
             &mut entries,
             diags,
             k.to_string(),
             e.pos,
             Node::scalar(e.pos, ""),
         ),
+        (None, Some(_)) => {}
         (Some(_), None) => unexpected_text(e, path, diags),
         (None, None) => {}
     }

@@ -220,7 +220,9 @@ mod tests {
         // Flow nesting is stopped by the parser's own limit, block nesting by ours.
         let flow = "[".repeat(100_000);
         assert!(read(&flow).1[0].contains("recursion limit"));
-        let block: String = (0..200).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
+        let block: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+            .collect();
         assert!(read(&block).1[0].contains("nested deeper than 64"));
     }
 }
