@@ -1,7 +1,12 @@
 //! Realm integration tests: one test binary (each file under `tests/` would be its own link step,
 //! slow on small machines), one module per area.
 // Test code: a panic is a failed assertion, so the library's no-panic lints do not apply.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod cli;
 mod config_corpus;

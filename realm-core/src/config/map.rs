@@ -513,6 +513,9 @@ pub(crate) fn security(
             }
         }
     }
+    if kind == DocumentKind::Client {
+        client_realm_warnings(cx, node, path);
+    }
     let enabled = m.bool(cx, "enabled", false);
     let realms = match m.take("realms", &[]) {
         Some((e, p)) => realms(cx, &e.value, &p),
@@ -572,6 +575,29 @@ pub(crate) fn security(
     check_references(cx, &config);
     check_files(cx);
     Some(config)
+}
+
+/// A Hazelcast client reads only `jaas` authentication from its realms (the Kerberos initiator's
+/// login); anything else in a client file would be silently unused there, so say so.
+fn client_realm_warnings(cx: &mut Cx<'_>, node: &Node, path: &str) {
+    let Some(Value::Seq(realms)) = node.get("realms").map(|e| &e.value.value) else {
+        return;
+    };
+    for (i, realm) in realms.iter().enumerate() {
+        let rp = item_path(&join(path, "realms"), i, realm, Some("name"));
+        if let Some(Value::Map(methods)) = realm.get("authentication").map(|e| &e.value.value) {
+            for m in methods.iter().filter(|m| m.key != "jaas") {
+                cx.diags.warn(m.key_pos, &format!("{rp}.authentication.{}", m.key), format!("a client configuration's realms hold `jaas` login modules (for the Kerberos initiator); `{}` authentication has no effect in a client", m.key));
+            }
+        }
+        if let Some(e) = realm.get("identity") {
+            cx.diags.warn(
+                e.key_pos,
+                &join(&rp, "identity"),
+                "a client configuration's identity goes directly under `security`, not in a realm",
+            );
+        }
+    }
 }
 
 fn realm_reference(cx: &mut Cx<'_>, node: &Node, path: &str) -> Option<RealmRef> {
@@ -664,18 +690,31 @@ fn one_of<'n>(
     what: &str,
     keys: &[&'static str],
 ) -> Option<(&'static str, &'n Entry, String)> {
+    if matches!(&node.value, Value::Null) || matches!(&node.value, Value::Scalar(t) if t.is_empty())
+    {
+        cx.diags.error(
+            node.pos,
+            path,
+            format!("expected exactly one {what}: one of {}", keys.join(", ")),
+        );
+        return None;
+    }
     let mut m = map_view(cx, node, path, &format!("a map holding one {what}"))?;
     let mut chosen: Option<(&'static str, &'n Entry, String)> = None;
-    for k in keys {
-        if let Some((e, p)) = m.take(k, &[]) {
-            match &chosen {
-                None => chosen = Some((k, e, p)),
-                Some((first, _, _)) => cx.diags.error(
-                    e.key_pos,
-                    &p,
-                    format!("a realm has exactly one {what}; found `{first}` and `{k}`"),
-                ),
-            }
+    let mut present: Vec<(&'static str, &'n Entry, String)> = keys
+        .iter()
+        .filter_map(|k| m.take(k, &[]).map(|(e, p)| (*k, e, p)))
+        .collect();
+    // Document order: the first method written is the one kept, later ones are the defects.
+    present.sort_by_key(|(_, e, _)| e.key_pos);
+    for (k, e, p) in present {
+        match &chosen {
+            None => chosen = Some((k, e, p)),
+            Some((first, _, _)) => cx.diags.error(
+                e.key_pos,
+                &p,
+                format!("a realm has exactly one {what}; found `{first}` and `{k}`"),
+            ),
         }
     }
     let pos = m.pos;
@@ -961,8 +1000,9 @@ fn ldap(cx: &mut Cx<'_>, node: &Node, path: &str, realm: Option<&str>) -> Option
             }
         }
     }
-    if system_user_dn.is_some()
-        && system_user_password.is_none()
+    let has_key = |k: &str| m.entries.iter().any(|e| e.key == k);
+    if has_key("system-user-dn")
+        && !has_key("system-user-password")
         && system_authentication != Some(SystemAuthentication::Gssapi)
     {
         let at = m
@@ -1023,8 +1063,8 @@ fn ldap(cx: &mut Cx<'_>, node: &Node, path: &str, realm: Option<&str>) -> Option
             .find(|e| e.key == "role-mapping-mode")
             .map_or(pos, |e| e.value.pos);
         match role_mapping_mode {
-            RoleMappingMode::Reverse if role_filter.is_none() => cx.diags.error(mode_pos, &join(path, "role-mapping-mode"), "reverse role mapping needs `role-filter` (e.g. `(member={memberDN})`) or `role-mapping-attribute`"),
-            RoleMappingMode::Direct if role_mapping_attribute.is_none() => cx.diags.error(mode_pos, &join(path, "role-mapping-mode"), "direct role mapping needs `role-mapping-attribute` (the user attribute holding role DNs)"),
+            RoleMappingMode::Reverse if role_filter.is_none() && !has_key("role-filter") => cx.diags.error(mode_pos, &join(path, "role-mapping-mode"), "reverse role mapping needs `role-filter` (e.g. `(member={memberDN})`) or `role-mapping-attribute`"),
+            RoleMappingMode::Direct if !has_key("role-mapping-attribute") => cx.diags.error(mode_pos, &join(path, "role-mapping-mode"), "direct role mapping needs `role-mapping-attribute` (the user attribute holding role DNs)"),
             RoleMappingMode::Direct | RoleMappingMode::Reverse if role_name_attribute.is_none() => cx.diags.warn(mode_pos, &join(path, "role-mapping-mode"), "no `role-name-attribute`: role entries are found but give no role names"),
             RoleMappingMode::Attribute if role_mapping_attribute.is_none() => cx.diags.warn(pos, path, "no `role-mapping-attribute`: this realm adds no roles, and a peer without roles is granted nothing"),
             RoleMappingMode::Attribute if parse_dn && role_name_attribute.is_none() => cx.diags.error(pos, &join(path, "parse-dn"), "parse-dn needs `role-name-attribute` (the RDN type to take, e.g. cn)"),

@@ -54,7 +54,7 @@ fn start_elem(
     e: &BytesStart<'_>,
     at: usize,
     diags: &mut Diags,
-) -> Elem {
+) -> Option<Elem> {
     let mut elem = Elem {
         name: local(e.name().as_ref()),
         pos: idx.pos(at),
@@ -79,21 +79,48 @@ fn start_elem(
                         value: v.into_owned(),
                         value_pos: vpos,
                     }),
-                    Err(err) => diags.error(
-                        apos,
-                        "",
-                        format!("malformed XML: attribute `{full}`: {err}"),
-                    ),
+                    Err(err) => {
+                        // Point at the bad reference inside the value when the error says where.
+                        use quick_xml::escape::EscapeError;
+                        let (at, what) = match &err {
+                            quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(r, name)) => (
+                                offset_in(src, &a.value)
+                                    .map(|o| idx.pos(o + r.start.saturating_sub(1))),
+                                format!(
+                                    "unknown entity `&{name};` (only &lt; &gt; &amp; &apos; &quot; and &#…; are allowed)"
+                                ),
+                            ),
+                            quick_xml::Error::Escape(EscapeError::InvalidCharRef(_)) => (
+                                None,
+                                "a character reference (&#…;) is not a valid character".to_string(),
+                            ),
+                            _ => (None, err.to_string()),
+                        };
+                        diags.error(
+                            at.unwrap_or(apos),
+                            "",
+                            format!("malformed XML: attribute `{full}`: {what}"),
+                        );
+                        return None;
+                    }
                 }
             }
-            Err(err) => diags.error(elem.pos, "", format!("malformed XML: {err}")),
+            Err(err) => {
+                diags.error(elem.pos, "", format!("malformed XML: {err}"));
+                return None;
+            }
         }
     }
-    elem
+    Some(elem)
 }
 
 fn push_text(elem: &mut Elem, text: &str, from_ref: bool, pos: impl FnOnce(usize) -> Pos) {
-    if elem.text_pos.is_none() && (from_ref || !text.trim().is_empty()) {
+    let blank = !from_ref && text.trim().is_empty();
+    if blank && elem.text_pos.is_none() {
+        // Indentation before any content: trimmed anyway, so not kept.
+        return;
+    }
+    if elem.text_pos.is_none() {
         let lead = if from_ref {
             0
         } else {
@@ -140,7 +167,16 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
             Ok(ev) => ev,
             Err(err) => {
                 let p = usize::try_from(reader.error_position()).unwrap_or(0);
-                diags.error(idx.pos(p), "", format!("malformed XML: {err}"));
+                let open = stack
+                    .last()
+                    .map(|e| {
+                        format!(
+                            " (the innermost open element is <{}> at line {}, column {})",
+                            e.name, e.pos.line, e.pos.col
+                        )
+                    })
+                    .unwrap_or_default();
+                diags.error(idx.pos(p), "", format!("malformed XML: {err}{open}"));
                 return None;
             }
         };
@@ -159,7 +195,22 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                     );
                     return None;
                 }
-                let elem = start_elem(src, &idx, e, at, diags);
+                // In a full Hazelcast file only <security> matters: other sections are only
+                // checked for well-formedness, without building elements for them.
+                let top_level = stack.len() == 1
+                    && stack
+                        .first()
+                        .is_some_and(|r| r.name == "hazelcast" || r.name == "hazelcast-client");
+                if top_level && !is_empty && local(e.name().as_ref()) != "security" {
+                    let end = e.to_end().into_owned();
+                    if let Err(err) = reader.read_to_end(end.name()) {
+                        let p = usize::try_from(reader.error_position()).unwrap_or(0);
+                        diags.error(idx.pos(p), "", format!("malformed XML: {err}"));
+                        return None;
+                    }
+                    continue;
+                }
+                let elem = start_elem(src, &idx, e, at, diags)?;
                 if is_empty {
                     let mut elem = elem;
                     finish_text(&mut elem);
@@ -203,6 +254,8 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                 }
             }
             Event::GeneralRef(r) => {
+                let name = r.to_string();
+                let is_char = r.is_char_ref();
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => Some(c),
                     Ok(None) => match &*r.into_inner() {
@@ -216,11 +269,14 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                     Err(_) => None,
                 };
                 let Some(c) = resolved else {
-                    diags.error(
-                        idx.pos(at),
-                        "",
-                        "malformed XML: unknown entity or character reference (only the five predefined entities and &#…; are allowed)",
-                    );
+                    let msg = if is_char {
+                        format!("malformed XML: `&{name};` is not a valid character reference")
+                    } else {
+                        format!(
+                            "malformed XML: unknown entity `&{name};` (only &lt; &gt; &amp; &apos; &quot; and &#…; are allowed)"
+                        )
+                    };
+                    diags.error(idx.pos(at), "", msg);
                     return None;
                 };
                 if let Some(el) = stack.last_mut() {
@@ -309,6 +365,26 @@ fn unexpected_text(e: &Elem, path: &str, diags: &mut Diags) {
     }
 }
 
+/// The label of a list item in key paths, as the mapper gives it (`realms[ldapRealm]`).
+fn item_path(path: &str, i: usize, c: &Elem, label_key: Option<&str>) -> String {
+    let label = label_key.and_then(|k| {
+        c.attrs
+            .iter()
+            .find(|a| a.name == k)
+            .map(|a| a.value.clone())
+            .or_else(|| {
+                c.children
+                    .iter()
+                    .find(|x| x.name == k)
+                    .and_then(|x| x.text.as_ref().map(|t| t.0.clone()))
+            })
+    });
+    match label.filter(|l| !l.is_empty() && !l.contains("${")) {
+        Some(l) => format!("{path}[{l}]"),
+        None => format!("{path}[{i}]"),
+    }
+}
+
 fn normalize_list(e: &Elem, item: &str, path: &str, diags: &mut Diags) -> Node {
     unexpected_text(e, path, diags);
     for a in &e.attrs {
@@ -320,7 +396,7 @@ fn normalize_list(e: &Elem, item: &str, path: &str, diags: &mut Diags) -> Node {
     }
     let mut items = Vec::new();
     for (i, c) in e.children.iter().enumerate() {
-        let cpath = format!("{path}[{i}]");
+        let cpath = item_path(path, i, c, (item == "realm").then_some("name"));
         if c.name != item {
             diags.error(
                 c.pos,
@@ -464,7 +540,8 @@ fn normalize_map(
                 Some(Value::Seq(v)) => v.len(),
                 _ => 0,
             });
-            let node = normalize(c, &format!("{path}.{key}[{i}]"), diags);
+            let label = (*key == "users").then_some("username");
+            let node = normalize(c, &item_path(&format!("{path}.{key}"), i, c, label), diags);
             match idx.and_then(|i| entries.get_mut(i)) {
                 Some(Entry {
                     value:

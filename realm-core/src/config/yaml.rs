@@ -28,6 +28,47 @@ enum Frame {
     Map(Pos, Vec<Entry>, Option<(String, Pos)>),
 }
 
+/// The key path of the node being built, for errors found while building (`security.realms[r1]`).
+fn stack_path(stack: &[Frame], last: Option<&str>) -> String {
+    let mut path = String::new();
+    let mut frames = stack.iter().peekable();
+    while let Some(f) = frames.next() {
+        match f {
+            Frame::Map(_, _, Some((k, _))) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+            }
+            Frame::Map(_, _, None) => {}
+            Frame::Seq(_, items) => {
+                // Label a list item by its `name`/`username` when already read, as the mapper does.
+                let label = match frames.peek() {
+                    Some(Frame::Map(_, entries, _)) => entries
+                        .iter()
+                        .find(|e| e.key == "name" || e.key == "username")
+                        .and_then(|e| match &e.value.value {
+                            Value::Scalar(s) if !s.is_empty() => Some(s.clone()),
+                            _ => None,
+                        }),
+                    _ => None,
+                };
+                path.push_str(&format!(
+                    "[{}]",
+                    label.unwrap_or_else(|| items.len().to_string())
+                ));
+            }
+        }
+    }
+    if let Some(k) = last {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(k);
+    }
+    path
+}
+
 /// Parses a YAML document into a tree. Returns `None` after reporting an error.
 pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Node> {
     let mut stack: Vec<Frame> = Vec::new();
@@ -38,9 +79,17 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Node> {
             Ok(x) => x,
             Err(e) => {
                 let m = e.marker();
+                let mut at = Pos::new(to_u32(m.line()), to_u32(m.col() + 1));
+                if e.info().contains("tab") {
+                    // The parser marks the first character after the tabs; point at the tab.
+                    let line = src.lines().nth(m.line().saturating_sub(1)).unwrap_or("");
+                    if let Some(i) = line.chars().position(|c| c == '\t') {
+                        at.col = to_u32(i + 1);
+                    }
+                }
                 diags.error(
-                    Pos::new(to_u32(m.line()), to_u32(m.col() + 1)),
-                    "",
+                    at,
+                    &stack_path(&stack, None),
                     format!("malformed YAML: {}", e.info()),
                 );
                 return None;
@@ -142,6 +191,7 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Node> {
             },
         };
         // Attach the finished node to its parent.
+        let mut duplicate: Option<(String, Pos, Pos)> = None;
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame::Seq(_, items)) => items.push(node),
@@ -149,17 +199,10 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Node> {
                 None => match node.value {
                     Value::Scalar(k) => {
                         if let Some(prev) = entries.iter().find(|e| e.key == k) {
-                            diags.error(
-                                node.pos,
-                                "",
-                                format!(
-                                    "duplicate key `{k}` (first defined at line {}, column {})",
-                                    prev.key_pos.line, prev.key_pos.col
-                                ),
-                            );
-                            return None;
+                            duplicate = Some((k, node.pos, prev.key_pos));
+                        } else {
+                            *pending = Some((k, node.pos));
                         }
-                        *pending = Some((k, node.pos));
                     }
                     Value::Null => *pending = Some((String::new(), node.pos)),
                     _ => {
@@ -167,12 +210,32 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Node> {
                         return None;
                     }
                 },
-                Some((key, key_pos)) => entries.push(Entry {
-                    key,
-                    key_pos,
-                    value: node,
-                }),
+                Some((key, key_pos)) => {
+                    let mut node = node;
+                    // A map, list or empty value belongs to its key: point there, as XML does
+                    // with the element (`ldap:` rather than the first key under it).
+                    if !matches!(node.value, Value::Scalar(_)) {
+                        node.pos = key_pos;
+                    }
+                    entries.push(Entry {
+                        key,
+                        key_pos,
+                        value: node,
+                    })
+                }
             },
+        }
+        if let Some((k, at, prev)) = duplicate {
+            let path = stack_path(&stack, Some(&k));
+            diags.error(
+                at,
+                &path,
+                format!(
+                    "duplicate key `{k}` (first defined at line {}, column {})",
+                    prev.line, prev.col
+                ),
+            );
+            return None;
         }
     }
     match root {
@@ -211,7 +274,7 @@ mod tests {
     #[test]
     fn refuses_aliases_duplicates_and_second_documents() {
         assert!(read("a: &x 1\nb: *x\n").1[0].contains("anchors"));
-        assert!(read("a: 1\na: 2\n").1[0].contains("t.yaml:2:1: (document): duplicate key `a`"));
+        assert!(read("a: 1\na: 2\n").1[0].contains("t.yaml:2:1: a: duplicate key `a`"));
         assert!(read("a: 1\n---\nb: 2\n").1[0].contains("second"));
     }
 
