@@ -132,8 +132,8 @@ proptest! {
         prop in "[^\\x00-\\x1f\\x7f$]{0,20}",
     ) {
         let yaml = format!(
-            "security:\n  realms:\n    - name: {}\n      authentication:\n        jaas:\n          - class-name: x.Y\n            properties:\n              p: {}\n    - name: s\n      authentication:\n        simple:\n          users:\n            - username: {}\n              password: {}\n              roles:\n                - {}\n",
-            json(&name), json(&prop), json(&user), json(&password), json(&role)
+            "security:\n  realms:\n    - name: j{}\n      authentication:\n        jaas:\n          - class-name: x.Y\n            properties:\n              p: {}\n    - name: s\n      authentication:\n        simple:\n          users:\n            - username: {}\n              password: {}\n              roles:\n                - {}\n",
+            name, json(&prop), json(&user), json(&password), json(&role)
         );
         let opts = LoadOptions { env: Some(&no_env) };
         let loaded = load_str(&yaml, Syntax::Yaml, Path::new("p.yaml"), &opts)
