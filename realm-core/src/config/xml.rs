@@ -476,6 +476,46 @@ fn normalize_properties(e: &Elem, path: &str, diags: &mut Diags) -> Node {
     }
 }
 
+/// Appends the item made from `c` to the list under `key` (repeated XML elements → one YAML
+/// list), creating the list at its first item. `make` gets the item's index.
+fn append_item(
+    entries: &mut Vec<Entry>,
+    key: &str,
+    c: &Elem,
+    list_path: &str,
+    diags: &mut Diags,
+    make: impl FnOnce(usize, &mut Diags) -> Node,
+) {
+    match entries.iter_mut().find(|x| x.key == key) {
+        Some(Entry {
+            value: Node {
+                value: Value::Seq(items),
+                ..
+            },
+            ..
+        }) => {
+            let node = make(items.len(), diags);
+            items.push(node);
+        }
+        Some(_) => diags.error(
+            c.pos,
+            list_path,
+            format!("duplicate `{key}`: it is a list of <{}> elements", c.name),
+        ),
+        None => {
+            let node = make(0, diags);
+            entries.push(Entry {
+                key: key.to_string(),
+                key_pos: c.pos,
+                value: Node {
+                    pos: c.pos,
+                    value: Value::Seq(vec![node]),
+                },
+            });
+        }
+    }
+}
+
 /// A map from attributes and child elements. `lists` turns repeated children into one list key
 /// (`user` → `users`); `text_key` names the key element text goes to (`token` text → `value`).
 fn normalize_map(
@@ -535,32 +575,11 @@ fn normalize_map(
     let permissions = e.name == "client-permissions";
     for c in &e.children {
         if let Some((_, key)) = lists.iter().find(|(item, _)| *item == c.name) {
-            let idx = entries.iter().position(|x| x.key == *key);
-            let i = idx.map_or(0, |i| match &entries.get(i).map(|x| &x.value.value) {
-                Some(Value::Seq(v)) => v.len(),
-                _ => 0,
-            });
             let label = (*key == "users").then_some("username");
-            let node = normalize(c, &item_path(&format!("{path}.{key}"), i, c, label), diags);
-            match idx.and_then(|i| entries.get_mut(i)) {
-                Some(Entry {
-                    value:
-                        Node {
-                            value: Value::Seq(v),
-                            ..
-                        },
-                    ..
-                }) => v.push(node),
-                Some(_) => diags.error(c.pos, path, format!("duplicate `{key}`")),
-                None => entries.push(Entry {
-                    key: key.to_string(),
-                    key_pos: c.pos,
-                    value: Node {
-                        pos: c.pos,
-                        value: Value::Seq(vec![node]),
-                    },
-                }),
-            }
+            let list_path = format!("{path}.{key}");
+            append_item(&mut entries, key, c, &list_path, diags, |i, d| {
+                normalize(c, &item_path(&list_path, i, c, label), d)
+            });
             continue;
         }
         if permissions {
@@ -570,37 +589,10 @@ fn normalize_map(
                     let node = normalize_map(c, &format!("{path}.{key}"), diags, &[], None);
                     push(&mut entries, diags, key, c.pos, node);
                 } else {
-                    let idx = entries.iter().position(|x| x.key == key);
-                    let i = match idx.and_then(|i| entries.get(i)) {
-                        Some(Entry {
-                            value:
-                                Node {
-                                    value: Value::Seq(v),
-                                    ..
-                                },
-                            ..
-                        }) => v.len(),
-                        _ => 0,
-                    };
-                    let node = normalize_map(c, &format!("{path}.{key}[{i}]"), diags, &[], None);
-                    match idx.and_then(|i| entries.get_mut(i)) {
-                        Some(Entry {
-                            value:
-                                Node {
-                                    value: Value::Seq(v),
-                                    ..
-                                },
-                            ..
-                        }) => v.push(node),
-                        _ => entries.push(Entry {
-                            key,
-                            key_pos: c.pos,
-                            value: Node {
-                                pos: c.pos,
-                                value: Value::Seq(vec![node]),
-                            },
-                        }),
-                    }
+                    let list_path = format!("{path}.{key}");
+                    append_item(&mut entries, &key, c, &list_path, diags, |i, d| {
+                        normalize_map(c, &format!("{list_path}[{i}]"), d, &[], None)
+                    });
                 }
                 continue;
             }
