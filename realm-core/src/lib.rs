@@ -10,7 +10,8 @@
 //! * [`Secret`]: passwords and tokens that never print and are zeroized on drop;
 //! * [`config`]: the typed model of the security section (Hazelcast's `<security>` with its
 //!   `<realms>`), read from XML or YAML with `FILE:LINE:COL: key.path` errors;
-//! * [`module`]: the login-module and credentials-factory traits backends implement.
+//! * [`module`]: the login-module and credentials-factory traits backends implement;
+//! * [`Registry`] and [`Security`]: names to factories, and the realms built from a configuration.
 //!
 //! ```
 //! use realm_core::config::{load_str, LoadOptions, Syntax, AuthenticationConfig};
@@ -28,7 +29,13 @@
 pub mod config;
 mod credentials;
 pub mod module;
+pub mod password;
+pub mod registry;
 mod secret;
+mod security;
+pub mod simple;
 
 pub use credentials::{CertificateDer, Credentials, Endpoint, Principal, Subject};
+pub use registry::Registry;
 pub use secret::{REDACTED, Secret, ct_eq};
+pub use security::{BuildError, BuildErrors, LoginFailure, Realm, Security};
