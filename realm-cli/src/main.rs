@@ -1,10 +1,13 @@
-//! `realm`: check, dump and convert Realm security configurations.
+//! `realm`: check, dump and convert Realm security configurations, and log in with them.
 //!
-//! Exit codes: 0 success, 2 configuration error (and 1 for a usage error reported by clap is
-//! avoided: clap's own usage errors also exit with 2).
+//! Exit codes: 0 success, 1 login denied, 2 configuration error (clap's own usage errors also
+//! exit with 2), 3 authentication backend unavailable.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use realm_core::config::{self, ClassKind, Diagnostic, Loaded, Syntax};
+use realm_core::{Credentials, Endpoint, LoginFailure, Registry, Secret, Security};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -33,6 +36,15 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Log in through a realm, as a server would: prints identity, roles and endpoint.
+    /// Exit codes: 0 success, 1 denied, 2 configuration error, 3 backend unavailable.
+    Login(LoginArgs),
+    /// Hash a password (read from stdin) as an argon2id PHC string for a `simple` or `ini` realm.
+    HashPassword {
+        /// Read the password from standard input (one line); the only way to give it.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
     /// Write the security section of FILE in the other syntax (to stdout, or --output).
     Convert {
         /// The file to convert.
@@ -44,6 +56,42 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["realm", "member", "client"])))]
+#[command(group(clap::ArgGroup::new("evidence").required(true).args(["password_stdin", "token_file"])))]
+struct LoginArgs {
+    /// The configuration file.
+    #[arg(long)]
+    config: PathBuf,
+    /// The realm to log in to, by name.
+    #[arg(long)]
+    realm: Option<String>,
+    /// The realm named by `member-authentication`.
+    #[arg(long)]
+    member: bool,
+    /// The realm named by `client-authentication`.
+    #[arg(long)]
+    client: bool,
+    /// The login name (with --password-stdin).
+    #[arg(long, default_value = "")]
+    username: String,
+    /// Read the password from standard input (one line). Passwords are never taken from argv.
+    #[arg(long)]
+    password_stdin: bool,
+    /// Present the contents of this file as a token instead of a password.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// The peer address the realm sees (for address-based modules), e.g. 127.0.0.1:5701.
+    #[arg(long)]
+    endpoint: Option<SocketAddr>,
+    /// Print the result as JSON: {"identity":…,"roles":[…],"endpoint":…}.
+    #[arg(long)]
+    json: bool,
+    /// Print what each module did (to stderr).
+    #[arg(long)]
+    trace: bool,
 }
 
 #[derive(Subcommand)]
@@ -61,10 +109,20 @@ enum Format {
     Yaml,
 }
 
+/// Everything this binary can build: the chain engine and the backends linked into it.
+fn registry() -> Registry {
+    let mut r = Registry::new();
+    realm_jaas_chain::register(&mut r);
+    r
+}
+
 /// Class names this binary registers. A server program registers its own modules, so an unknown
 /// name is a warning here, never an error.
-fn known_class(_kind: ClassKind, _name: &str) -> bool {
-    false
+fn known_class(registry: &Registry, kind: ClassKind, name: &str) -> bool {
+    match kind {
+        ClassKind::LoginModule => registry.login_module_names().any(|n| n == name),
+        ClassKind::CredentialsFactory => registry.credentials_factory_names().any(|n| n == name),
+    }
 }
 
 fn load(file: &Path) -> Result<Loaded, ExitCode> {
@@ -80,9 +138,10 @@ fn load(file: &Path) -> Result<Loaded, ExitCode> {
 }
 
 fn warnings(loaded: &Loaded) -> Vec<Diagnostic> {
+    let registry = registry();
     let mut all = loaded.warnings.clone();
     for r in &loaded.class_refs {
-        if !known_class(r.kind, &r.name) {
+        if !known_class(&registry, r.kind, &r.name) {
             let what = match r.kind {
                 ClassKind::LoginModule => "login-module",
                 ClassKind::CredentialsFactory => "credentials-factory",
@@ -97,9 +156,176 @@ fn warnings(loaded: &Loaded) -> Vec<Diagnostic> {
     all
 }
 
+/// Reads one line from stdin (without its line ending) into a secret.
+fn read_secret_line() -> std::io::Result<Secret> {
+    let mut buf = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut buf)?;
+    let end = buf.iter().position(|b| *b == b'\n').unwrap_or(buf.len());
+    buf.truncate(end);
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Secret::from_bytes(buf))
+}
+
+fn login(args: LoginArgs) -> ExitCode {
+    let loaded = match load(&args.config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for w in &loaded.warnings {
+        eprintln!("{w}");
+    }
+    let security = match Security::from_config(&loaded.config, &registry()) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("{}: {e}", args.config.display());
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let realm = match (&args.realm, args.member, args.client) {
+        (Some(name), _, _) => security.realm(name).ok_or_else(|| {
+            let names: Vec<&str> = security.realms().map(|r| r.name()).collect();
+            format!(
+                "no realm named `{name}` (defined realms: {})",
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }),
+        (None, true, _) => security
+            .member_authentication()
+            .ok_or_else(|| "the configuration has no member-authentication section".to_string()),
+        (None, _, _) => security
+            .client_authentication()
+            .ok_or_else(|| "the configuration has no client-authentication section".to_string()),
+    };
+    let realm = match realm {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!("{}: {msg}", args.config.display());
+            return ExitCode::from(2);
+        }
+    };
+    let credentials = match &args.token_file {
+        Some(f) => match std::fs::read(f) {
+            Ok(bytes) => Credentials::token(bytes),
+            Err(e) => {
+                eprintln!("{}: cannot read the token: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => match read_secret_line() {
+            Ok(pw) => Credentials::password(args.username.clone(), pw),
+            Err(e) => {
+                eprintln!("cannot read the password from stdin: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let endpoint = args.endpoint.map(Endpoint::from_addr).unwrap_or_default();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (result, trace) = runtime.block_on(realm.login_traced(credentials, endpoint));
+    if args.trace {
+        eprintln!("trace of realm `{}`:\n{trace}", realm.name());
+    }
+    let code = exit_code(&result);
+    match result {
+        Ok(subject) => {
+            let roles: Vec<&str> = subject.roles().collect();
+            if args.json {
+                let json =
+                    |v: Option<&str>| serde_json::to_string(&v).unwrap_or_else(|_| "null".into());
+                let roles_json = serde_json::to_string(&roles).unwrap_or_else(|_| "[]".into());
+                println!(
+                    "{{\"identity\":{},\"roles\":{roles_json},\"endpoint\":{}}}",
+                    json(subject.identity()),
+                    json(subject.endpoint())
+                );
+            } else {
+                println!("identity: {}", subject.identity().unwrap_or("-"));
+                println!(
+                    "roles:    {}",
+                    if roles.is_empty() {
+                        "-".to_string()
+                    } else {
+                        roles.join(", ")
+                    }
+                );
+                println!("endpoint: {}", subject.endpoint().unwrap_or("-"));
+            }
+        }
+        Err(LoginFailure::Denied) => eprintln!("denied: authentication failed"),
+        Err(LoginFailure::Unavailable(cause)) => eprintln!("unavailable: {cause}"),
+        Err(e) => eprintln!("{e}"),
+    }
+    ExitCode::from(code)
+}
+
+/// The documented exit codes: 0 success, 1 denied, 2 configuration, 3 unavailable.
+fn exit_code(result: &Result<realm_core::Subject, LoginFailure>) -> u8 {
+    match result {
+        Ok(_) => 0,
+        Err(LoginFailure::Denied) => 1,
+        Err(LoginFailure::Unavailable(_)) => 3,
+        Err(_) => 2,
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let password = match read_secret_line() {
+        Ok(p) if !p.is_empty() => p,
+        Ok(_) => {
+            eprintln!("refusing to hash an empty password: it never authenticates");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("cannot read the password from stdin: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut salt = [0u8; 16];
+    if let Err(e) = getrandom::fill(&mut salt) {
+        eprintln!("no randomness for the salt: {e}");
+        return ExitCode::from(2);
+    }
+    match realm_core::password::hash_argon2id(&password, &salt) {
+        Ok(phc) => {
+            println!("{phc}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("hashing failed: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Library logs (build warnings, backend trouble) go to stderr; never secrets.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .with_target(false)
+        .without_time()
+        .try_init();
     match cli.command {
+        Command::Login(args) => login(args),
+        Command::HashPassword { .. } => hash_password(),
         Command::Check { files } => {
             let mut failed = false;
             for f in &files {
@@ -151,5 +377,21 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_login_outcome_has_its_exit_code() {
+        assert_eq!(exit_code(&Ok(realm_core::Subject::new())), 0);
+        assert_eq!(exit_code(&Err(LoginFailure::Denied)), 1);
+        assert_eq!(exit_code(&Err(LoginFailure::Config("x".into()))), 2);
+        assert_eq!(
+            exit_code(&Err(LoginFailure::Unavailable("ldap down".into()))),
+            3
+        );
     }
 }

@@ -116,8 +116,78 @@ impl LoginModule for SimpleLoginModule {
     }
 }
 
-/// Registers the `simple` authentication type.
+/// The class name of the `simple` module for `jaas` chains.
+pub const CLASS_NAME: &str = "realm.simple.SimpleLoginModule";
+/// Hazelcast's class name for the same module, accepted so Hazelcast configurations work as written.
+pub const HAZELCAST_CLASS_NAME: &str =
+    "com.hazelcast.security.loginimpl.SimplePropertiesLoginModule";
+
+/// Builds a [`SimpleConfig`] from `jaas` properties as Hazelcast's `SimplePropertiesLoginModule`
+/// reads them: `password.<user>`, `roles.<user>` (joined by `roleSeparator`, default `,`).
+fn config_from_properties(props: &crate::config::Properties) -> Result<SimpleConfig, String> {
+    let sep = props
+        .get("roleSeparator")
+        .and_then(|v| v.expose())
+        .unwrap_or(",")
+        .to_string();
+    let mut users = Vec::new();
+    for (key, value) in props {
+        if let Some(user) = key.strip_prefix("password.") {
+            let password = match value {
+                crate::config::PropertyValue::Secret(s) => s.clone(),
+                crate::config::PropertyValue::Text(t) => crate::Secret::from(t.as_str()),
+            };
+            let roles = props
+                .get(&format!("roles.{user}"))
+                .and_then(|v| v.expose())
+                .map(|r| {
+                    r.split(sep.as_str())
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            users.push(crate::config::SimpleUser {
+                username: user.to_string(),
+                password,
+                roles,
+            });
+        } else if !(key.starts_with("roles.") || key == "roleSeparator") {
+            return Err(format!(
+                "unknown property `{key}`; expected `password.<user>`, `roles.<user>` or `roleSeparator`"
+            ));
+        }
+    }
+    for key in props.keys() {
+        if let Some(user) = key.strip_prefix("roles.") {
+            if !props.contains_key(&format!("password.{user}")) {
+                return Err(format!(
+                    "property `{key}` has no matching `password.{user}`"
+                ));
+            }
+        }
+    }
+    Ok(SimpleConfig {
+        skip: SkipFlags::default(),
+        users,
+        role_separator: sep,
+    })
+}
+
+/// Registers the `simple` authentication type and the `simple` login-module class names.
 pub fn register(registry: &mut Registry) {
+    for class in [CLASS_NAME, HAZELCAST_CLASS_NAME] {
+        registry.register_login_module(class, |spec| {
+            let config = config_from_properties(spec.properties)?;
+            let mut warnings = Vec::new();
+            let module = SimpleLoginModule::new(&config, &mut warnings)?;
+            for w in warnings {
+                tracing::warn!(realm = spec.realm, class = spec.class_name, "{w}");
+            }
+            Ok(Arc::new(module))
+        });
+    }
     registry.register_authentication_type("simple", |spec| match spec.authentication {
         AuthenticationConfig::Simple(c) => {
             let module = SimpleLoginModule::new(c, spec.warnings)?;

@@ -11,6 +11,8 @@
 mod cli;
 mod config_corpus;
 mod config_props;
+mod login;
+mod secrets;
 
 use std::path::PathBuf;
 

@@ -1357,7 +1357,28 @@ fn identity_kind(
                                     {
                                         Ok(b) => Some(Secret::from_bytes(b)),
                                         Err(err) => {
-                                            cx.diags.error(e.value.pos, &p, format!("expected base64 text (encoding is base64): {err}"));
+                                            // The token is a secret: say where, never which character.
+                                            let why = match err {
+                                                base64::DecodeError::InvalidByte(at, _)
+                                                | base64::DecodeError::InvalidLastSymbol {
+                                                    offset: at,
+                                                    ..
+                                                } => {
+                                                    format!(
+                                                        "the character at position {} is not valid base64",
+                                                        at + 1
+                                                    )
+                                                }
+                                                base64::DecodeError::InvalidLength(n) => {
+                                                    format!(
+                                                        "{n} base64 characters cannot encode whole bytes"
+                                                    )
+                                                }
+                                                base64::DecodeError::InvalidPadding => {
+                                                    "the `=` padding is wrong".to_string()
+                                                }
+                                            };
+                                            cx.diags.error(e.value.pos, &p, format!("expected base64 text (encoding is base64): {why}"));
                                             None
                                         }
                                     }

@@ -22,7 +22,10 @@ impl Pos {
 }
 
 /// A node of the tree.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `Debug` shows the structure and the keys but never scalar values: the tree is read before it is
+/// known which values are passwords, so all of them are treated as if they were.
+#[derive(Clone, PartialEq)]
 pub struct Node {
     /// Where the node's value starts.
     pub pos: Pos,
@@ -30,8 +33,8 @@ pub struct Node {
     pub value: Value,
 }
 
-/// The value of a node.
-#[derive(Clone, Debug, PartialEq)]
+/// The value of a node (`Debug` redacts scalars; see [`Node`]).
+#[derive(Clone, PartialEq)]
 pub enum Value {
     /// YAML `~`, `null` or an empty plain value. XML never produces it.
     Null,
@@ -44,7 +47,7 @@ pub enum Value {
 }
 
 /// One key of a map.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Entry {
     /// The key.
     pub key: String,
@@ -52,6 +55,33 @@ pub struct Entry {
     pub key_pos: Pos,
     /// The value.
     pub value: Node,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "@{}:{} ", self.pos.line, self.pos.col)?;
+        self.value.fmt(f)
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Scalar(s) => write!(f, "<{} chars>", s.chars().count()),
+            Value::Seq(items) => f.debug_list().entries(items).finish(),
+            Value::Map(entries) => f
+                .debug_map()
+                .entries(entries.iter().map(|e| (&e.key, &e.value)))
+                .finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {:?}", self.key, self.value)
+    }
 }
 
 impl Node {
@@ -123,6 +153,23 @@ pub(crate) fn to_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_structure_but_no_scalar_values() {
+        let n = Node {
+            pos: Pos::new(1, 1),
+            value: Value::Map(vec![Entry {
+                key: "password".into(),
+                key_pos: Pos::new(1, 1),
+                value: Node::scalar(Pos::new(1, 11), "hunter2"),
+            }]),
+        };
+        let d = format!("{n:?}");
+        assert!(
+            d.contains("password") && d.contains("<7 chars>") && !d.contains("hunter2"),
+            "{d}"
+        );
+    }
 
     #[test]
     fn line_index_counts_characters_from_one() {

@@ -83,12 +83,11 @@ fn start_elem(
                         // Point at the bad reference inside the value when the error says where.
                         use quick_xml::escape::EscapeError;
                         let (at, what) = match &err {
-                            quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(r, name)) => (
+                            quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(r, _)) => (
                                 offset_in(src, &a.value)
                                     .map(|o| idx.pos(o + r.start.saturating_sub(1))),
-                                format!(
-                                    "unknown entity `&{name};` (only &lt; &gt; &amp; &apos; &quot; and &#…; are allowed)"
-                                ),
+                                // The value may be a password: point at the reference, never repeat it.
+                                "unknown entity reference (only &lt; &gt; &amp; &apos; &quot; and &#…; are allowed)".to_string(),
                             ),
                             quick_xml::Error::Escape(EscapeError::InvalidCharRef(_)) => (
                                 None,
@@ -254,7 +253,6 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                 }
             }
             Event::GeneralRef(r) => {
-                let name = r.to_string();
                 let is_char = r.is_char_ref();
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => Some(c),
@@ -269,12 +267,12 @@ pub(crate) fn parse(src: &str, diags: &mut Diags) -> Option<Elem> {
                     Err(_) => None,
                 };
                 let Some(c) = resolved else {
+                    // Element text may be a secret: point at the reference, never repeat it.
                     let msg = if is_char {
-                        format!("malformed XML: `&{name};` is not a valid character reference")
+                        "malformed XML: invalid character reference (not a character XML allows)"
+                            .to_string()
                     } else {
-                        format!(
-                            "malformed XML: unknown entity `&{name};` (only &lt; &gt; &amp; &apos; &quot; and &#…; are allowed)"
-                        )
+                        "malformed XML: unknown entity reference (only &lt; &gt; &amp; &apos; &quot; and &#…; are allowed)".to_string()
                     };
                     diags.error(idx.pos(at), "", msg);
                     return None;
