@@ -51,9 +51,37 @@ pub struct ModuleSpec<'a> {
     pub properties: &'a Properties,
     /// The whole security configuration (for references to other realms).
     pub config: &'a SecurityConfig,
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> ModuleSpec<'a> {
+    /// A spec for building one module.
+    pub fn new(
+        realm: &'a str,
+        class_name: &'a str,
+        properties: &'a Properties,
+        config: &'a SecurityConfig,
+    ) -> Self {
+        ModuleSpec {
+            realm,
+            class_name,
+            properties,
+            config,
+            warnings: Default::default(),
+        }
+    }
+
+    /// Reports something the operator should know but that does not stop the build (a plain-text
+    /// password, an insecure option). Collected in `Security::warnings()`. Never pass a secret.
+    pub fn warn(&self, warning: impl Into<String>) {
+        self.warnings.borrow_mut().push(warning.into());
+    }
+
+    /// The warnings reported so far.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut self.warnings.borrow_mut())
+    }
+
     /// Typed access to the properties, with errors that name the property.
     pub fn props(&self) -> Props<'a> {
         Props {
@@ -84,6 +112,14 @@ impl<'a> Props<'a> {
     /// A property's text, if set.
     pub fn str(&self, key: &str) -> Option<&'a str> {
         self.properties.get(key).and_then(PropertyValue::expose)
+    }
+
+    /// A property as a secret (keeps a password out of plain `String`s).
+    pub fn secret(&self, key: &str) -> Option<crate::Secret> {
+        self.properties.get(key).map(|v| match v {
+            PropertyValue::Secret(s) => s.clone(),
+            PropertyValue::Text(t) => crate::Secret::from(t.as_str()),
+        })
     }
 
     /// A required property's text.

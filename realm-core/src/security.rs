@@ -78,7 +78,8 @@ impl fmt::Display for BuildErrors {
     }
 }
 
-/// A built realm.
+/// A built realm. Cloning is cheap (the modules are shared), so a server can keep its realm.
+#[derive(Clone)]
 pub struct Realm {
     name: String,
     authenticator: Option<Arc<dyn Authenticator>>,
@@ -119,7 +120,8 @@ impl Realm {
         credentials: Credentials,
         endpoint: Endpoint,
     ) -> (Result<Subject, LoginFailure>, Trace) {
-        let name = credentials.name().to_string();
+        // `{:?}` escapes control characters: a name cannot forge log lines.
+        let name = format!("{:?}", credentials.name());
         let Some(chain) = &self.authenticator else {
             let mut trace = Trace::default();
             trace
@@ -134,7 +136,18 @@ impl Realm {
         match result {
             Ok(()) => {
                 let subject = attempt.subject();
-                tracing::info!(realm = %self.name, user = %name, identity = subject.identity().unwrap_or(""), "login succeeded");
+                let Some(identity) = subject.identity() else {
+                    // JAAS lets a chain succeed without any module establishing who the peer is
+                    // (e.g. a REQUISITE gate followed by only SUFFICIENT/OPTIONAL checks that all
+                    // failed). A subject without an identity is refused: fail closed.
+                    let mut trace = trace;
+                    trace.summary.push(
+                        "the chain succeeded but no module established an identity: denied (is every credential check only SUFFICIENT or OPTIONAL?)".into(),
+                    );
+                    tracing::warn!(realm = %self.name, user = %name, "login denied: the chain succeeded without an identity");
+                    return (Err(LoginFailure::Denied), trace);
+                };
+                tracing::info!(realm = %self.name, user = %name, identity = ?identity, "login succeeded");
                 (Ok(subject), trace)
             }
             Err(e) => {
@@ -218,13 +231,13 @@ impl Security {
                                 ));
                             }
                             Some(f) => {
-                                let spec = ModuleSpec {
-                                    realm: &rc.name,
-                                    class_name: &m.class_name,
-                                    properties: &m.properties,
-                                    config,
-                                };
-                                match f(&spec) {
+                                let spec =
+                                    ModuleSpec::new(&rc.name, &m.class_name, &m.properties, config);
+                                let built = f(&spec);
+                                warnings.extend(spec.take_warnings().into_iter().map(|w| {
+                                    format!("realm `{}`: {}: {w}", rc.name, m.class_name)
+                                }));
+                                match built {
                                     Ok(module) => links.push(ChainLink {
                                         name: m.class_name.clone(),
                                         usage: m.usage,
@@ -313,12 +326,12 @@ impl Security {
                             ));
                             None
                         }
-                        Some(f) => match f(&ModuleSpec {
-                            realm: &rc.name,
-                            class_name: &c.class_name,
-                            properties: &c.properties,
+                        Some(f) => match f(&ModuleSpec::new(
+                            &rc.name,
+                            &c.class_name,
+                            &c.properties,
                             config,
-                        }) {
+                        )) {
                             Ok(factory) => Some(factory),
                             Err(msg) => {
                                 errors.push(err(part, msg));
@@ -394,7 +407,8 @@ impl Security {
         self.realms.iter()
     }
 
-    /// Warnings found while building (plain-text passwords, ...). Already logged.
+    /// Warnings found while building (plain-text passwords, ...). They are also logged through
+    /// `tracing` at WARN when the realms are built.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }

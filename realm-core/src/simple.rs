@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 /// The login module of a `simple` realm.
 pub struct SimpleLoginModule {
-    users: HashMap<String, (StoredPassword, Vec<String>)>,
-    dummy: StoredPassword,
+    users: HashMap<String, (Arc<StoredPassword>, Vec<String>)>,
+    dummy: Arc<StoredPassword>,
     skip: SkipFlags,
 }
 
@@ -39,7 +39,7 @@ impl SimpleLoginModule {
             if stored.is_plain() {
                 plain.push(u.username.clone());
             }
-            users.insert(u.username.clone(), (stored, u.roles.clone()));
+            users.insert(u.username.clone(), (Arc::new(stored), u.roles.clone()));
         }
         if !plain.is_empty() {
             warnings.push(format!(
@@ -58,14 +58,26 @@ impl SimpleLoginModule {
             .map(|(p, _)| p)
             .find(|p| !p.is_plain())
             .or_else(|| users.values().map(|(p, _)| p).next())
-            .map(StoredPassword::dummy_like)
+            .map(|p| p.dummy_like())
             .unwrap_or_else(|| StoredPassword::Plain(crate::Secret::from_bytes(vec![0xff; 16])));
+        let dummy = Arc::new(dummy);
         Ok(SimpleLoginModule {
             users,
             dummy,
             skip: config.skip,
         })
     }
+}
+
+/// Password hashing takes milliseconds of CPU on purpose; inside a tokio runtime it runs on the
+/// blocking pool so it never stalls the other connections of an async server.
+async fn verify_off_executor(stored: Arc<StoredPassword>, presented: crate::Secret) -> bool {
+    if stored.is_plain() || tokio::runtime::Handle::try_current().is_err() {
+        return stored.verify(&presented);
+    }
+    tokio::task::spawn_blocking(move || stored.verify(&presented))
+        .await
+        .unwrap_or(false)
 }
 
 #[async_trait::async_trait]
@@ -80,17 +92,16 @@ impl LoginModule for SimpleLoginModule {
             return Err(LoginError::Denied("empty user name or password".into()));
         }
         let (name, password) = (name.clone(), password.clone());
-        let (ok, roles) = match self.users.get(&name) {
-            Some((stored, roles)) => (stored.verify(&password), Some(roles)),
-            None => {
-                let _ = self.dummy.verify(&password);
-                (false, None)
-            }
+        let (stored, roles) = match self.users.get(&name) {
+            Some((stored, roles)) => (stored.clone(), Some(roles)),
+            None => (self.dummy.clone(), None),
         };
+        let verified = verify_off_executor(stored, password).await;
+        let ok = verified && roles.is_some();
         match (ok, roles) {
             (true, Some(roles)) => {
                 cx.note(format!(
-                    "user `{name}` verified; roles: [{}]",
+                    "user {name:?} verified; roles: [{}]",
                     roles.join(", ")
                 ));
                 if !self.skip.skip_identity {
@@ -109,9 +120,9 @@ impl LoginModule for SimpleLoginModule {
                 Ok(Verdict::Succeeded)
             }
             (_, Some(_)) => Err(LoginError::Denied(format!(
-                "wrong password for user `{name}`"
+                "wrong password for user {name:?}"
             ))),
-            (_, None) => Err(LoginError::Denied(format!("unknown user `{name}`"))),
+            (_, None) => Err(LoginError::Denied(format!("unknown user {name:?}"))),
         }
     }
 }
@@ -183,7 +194,7 @@ pub fn register(registry: &mut Registry) {
             let mut warnings = Vec::new();
             let module = SimpleLoginModule::new(&config, &mut warnings)?;
             for w in warnings {
-                tracing::warn!(realm = spec.realm, class = spec.class_name, "{w}");
+                spec.warn(w);
             }
             Ok(Arc::new(module))
         });

@@ -16,12 +16,9 @@ fn login(args: &[&str], stdin: &str, dir: &Path) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // The command may exit (e.g. on a configuration error) before it reads stdin: a closed pipe
+    // is not a test failure.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
 }
 
@@ -188,7 +185,7 @@ fn jaas_chain_of_builtin_modules_logs_in_through_the_second_sufficient_module() 
         err.contains("[0] SUFFICIENT login   realm.simple.SimpleLoginModule"),
         "{err}"
     );
-    assert!(err.contains("denied: unknown user `dave`"), "{err}");
+    assert!(err.contains("denied: unknown user \"dave\""), "{err}");
     assert!(
         err.contains("[1] SUFFICIENT login   realm.simple.SimpleLoginModule"),
         "{err}"

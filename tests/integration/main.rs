@@ -11,6 +11,7 @@
 mod cli;
 mod config_corpus;
 mod config_props;
+mod examples;
 mod login;
 mod secrets;
 

@@ -1,0 +1,76 @@
+//! `client`: sends one login request to the example `server` and prints the response line.
+//!
+//! ```sh
+//! printf '%s' wonderland | cargo run -q -p realm-examples --bin client -- --username alice --password-stdin
+//! ```
+//!
+//! Exit codes: 0 accepted, 1 denied, 2 usage error or a request the server could not read,
+//! 3 unavailable (the server said so, or could not be reached).
+
+use clap::Parser;
+use realm_examples::{Request, Response, authenticate};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Logs in to the example server and prints its JSON response.
+#[derive(Parser)]
+#[command(name = "client", version)]
+#[command(group(clap::ArgGroup::new("evidence").required(true).args(["password_stdin", "token_file"])))]
+struct Args {
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    connect: String,
+    /// The login name (with --password-stdin).
+    #[arg(long, requires = "password_stdin")]
+    username: Option<String>,
+    /// Read the password from standard input (the first line, without its newline). Passwords
+    /// are never taken from the command line, where `ps` and shell history would show them.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+    /// Present this file's exact bytes as a token instead of a password.
+    #[arg(long, conflicts_with = "username")]
+    token_file: Option<PathBuf>,
+}
+
+fn read_password() -> std::io::Result<String> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let line = input.split('\n').next().unwrap_or("");
+    Ok(line.strip_suffix('\r').unwrap_or(line).to_string())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let request = match (&args.token_file, &args.username) {
+        (Some(file), _) => match std::fs::read(file) {
+            Ok(bytes) => Request::token(bytes),
+            Err(e) => {
+                eprintln!("client: {}: cannot read the token: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        },
+        (None, username) => match read_password() {
+            Ok(password) => Request::password(username.clone().unwrap_or_default(), password),
+            Err(e) => {
+                eprintln!("client: cannot read the password from stdin: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let response = match authenticate(args.connect.as_str(), &request).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("client: {}: {e}", args.connect);
+            return ExitCode::from(3);
+        }
+    };
+    println!("{}", response.to_json());
+    match response {
+        Response::Accepted { .. } => ExitCode::SUCCESS,
+        Response::Denied => ExitCode::from(1),
+        Response::BadRequest => ExitCode::from(2),
+        Response::Unavailable => ExitCode::from(3),
+    }
+}
