@@ -3,6 +3,9 @@
 //! Exit codes: 0 success, 1 login denied, 2 configuration error (clap's own usage errors also
 //! exit with 2), 3 authentication backend unavailable.
 
+mod keychain_cmd;
+mod users_cmd;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use realm_core::config::{self, ClassKind, Diagnostic, Loaded, Syntax};
 use realm_core::{Credentials, Endpoint, LoginFailure, Registry, Secret, Security};
@@ -44,6 +47,16 @@ enum Command {
         /// Read the password from standard input (one line); the only way to give it.
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+    /// Manage the users of an ini file (Shiro format): add, passwd, roles, remove, list.
+    Users {
+        #[command(subcommand)]
+        command: users_cmd::UsersCommand,
+    },
+    /// Manage a keychain of secrets keyed by URI (obfuscated or encrypted).
+    Keychain {
+        #[command(subcommand)]
+        command: keychain_cmd::KeychainCommand,
     },
     /// Write the security section of FILE in the other syntax (to stdout, or --output).
     Convert {
@@ -326,6 +339,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Login(args) => login(args),
         Command::HashPassword { .. } => hash_password(),
+        Command::Users { command } => users_cmd::run(command),
+        Command::Keychain { command } => keychain_cmd::run(command),
         Command::Check { files } => {
             let mut failed = false;
             for f in &files {

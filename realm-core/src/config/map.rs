@@ -1281,6 +1281,7 @@ fn ini(cx: &mut Cx<'_>, node: &Node, path: &str) -> Option<IniConfig> {
     let skip = skip_flags(cx, &mut m);
     let pos = m.pos;
     let file = m.path(cx, "path");
+    let allow_plaintext_passwords = m.bool(cx, "allow-plaintext-passwords", false);
     if file.is_none() && m.entries.iter().all(|e| e.key != "path") {
         cx.diags.error(
             pos,
@@ -1289,7 +1290,11 @@ fn ini(cx: &mut Cx<'_>, node: &Node, path: &str) -> Option<IniConfig> {
         );
     }
     m.finish(cx);
-    Some(IniConfig { skip, path: file? })
+    Some(IniConfig {
+        skip,
+        path: file?,
+        allow_plaintext_passwords,
+    })
 }
 
 fn identity(

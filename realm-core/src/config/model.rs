@@ -369,6 +369,9 @@ pub struct IniConfig {
     pub skip: SkipFlags,
     /// `path`, resolved against the config file's folder.
     pub path: PathBuf,
+    /// `allow-plaintext-passwords` (default `false`): accept plain-text passwords in the file (each
+    /// one is a warning at load). Without it, a plain-text password is a load error for that user.
+    pub allow_plaintext_passwords: bool,
 }
 
 /// What this node presents to others: exactly one kind.
