@@ -28,6 +28,8 @@
 
 pub mod config;
 mod credentials;
+pub mod keychain;
+pub mod keychain_identity;
 pub mod module;
 pub mod password;
 pub mod registry;

@@ -224,11 +224,13 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry with what `realm-core` itself provides: the `simple` authentication type.
+    /// A registry with what `realm-core` itself provides: the `simple` authentication type (and its
+    /// login-module class) and the keychain credentials factory.
     /// Add the chain engine with `realm_jaas_chain::register` and backends with theirs.
     pub fn new() -> Self {
         let mut r = Registry::default();
         crate::simple::register(&mut r);
+        crate::keychain_identity::register(&mut r);
         r
     }
 

@@ -12,6 +12,8 @@ mod cli;
 mod config_corpus;
 mod config_props;
 mod examples;
+mod keychain;
+mod keychain_config;
 mod login;
 mod secrets;
 

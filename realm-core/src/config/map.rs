@@ -45,6 +45,16 @@ pub(crate) struct Cx<'a> {
     pub(crate) class_refs: Vec<ClassRef>,
     file_refs: Vec<(PathBuf, Pos, String)>,
     realm_refs: Vec<RealmRefUse>,
+    keychain_config: Option<KeychainConfig>,
+    keychain: KeychainState,
+}
+
+/// The keychain behind `${keychain:URI}`, opened on first use.
+enum KeychainState {
+    NotOpened,
+    Open(crate::keychain::Keychain),
+    /// Opening failed; the error was reported once.
+    Failed,
 }
 
 struct RealmRefUse {
@@ -65,6 +75,67 @@ impl<'a> Cx<'a> {
             class_refs: Vec::new(),
             file_refs: Vec::new(),
             realm_refs: Vec::new(),
+            keychain_config: None,
+            keychain: KeychainState::NotOpened,
+        }
+    }
+
+    /// The secret stored in the keychain for `uri`, opening the keychain on first use: the one named
+    /// in the configuration's `keychain` section, else `REALM_KEYCHAIN` (with `REALM_KEYCHAIN_PASSWORD`
+    /// or `REALM_KEYCHAIN_PASSWORD_FILE` for an encrypted one).
+    fn keychain_secret(&mut self, uri: &str, pos: Pos, path: &str) -> Option<String> {
+        if matches!(self.keychain, KeychainState::NotOpened) {
+            let config = match &self.keychain_config {
+                Some(c) => Some(c.clone()),
+                None => (self.env)("REALM_KEYCHAIN").map(|p| {
+                    let master = (self.env)("REALM_KEYCHAIN_PASSWORD")
+                        .map(Secret::from)
+                        .or_else(|| {
+                            (self.env)("REALM_KEYCHAIN_PASSWORD_FILE").and_then(|f| {
+                                std::fs::read_to_string(f).ok().map(|t| {
+                                    Secret::from(t.trim_end_matches(['\n', '\r']).to_string())
+                                })
+                            })
+                        });
+                    KeychainConfig {
+                        path: self.base_dir.join(p),
+                        master_password: master,
+                    }
+                }),
+            };
+            let Some(config) = config else {
+                self.diags.error(pos, path, format!("`${{keychain:{uri}}}` needs a keychain: add `keychain: {{path: …, master-password: …}}` to the security section, or set REALM_KEYCHAIN"));
+                self.keychain = KeychainState::Failed;
+                return None;
+            };
+            self.keychain = match crate::keychain::Keychain::open(
+                &config.path,
+                config.master_password.as_ref(),
+            ) {
+                Ok(k) => KeychainState::Open(k),
+                Err(e) => {
+                    self.diags.error(
+                        pos,
+                        path,
+                        format!("cannot open the keychain {}: {e}", config.path.display()),
+                    );
+                    KeychainState::Failed
+                }
+            };
+        }
+        match &self.keychain {
+            KeychainState::Open(k) => match k.get(uri).and_then(|s| s.expose_str()) {
+                Some(v) => Some(v.to_string()),
+                None => {
+                    self.diags.error(
+                        pos,
+                        path,
+                        format!("no password available in the keychain for `{uri}`"),
+                    );
+                    None
+                }
+            },
+            _ => None,
         }
     }
 }
@@ -362,16 +433,9 @@ fn resolve(cx: &mut Cx<'_>, text: &str, pos: Pos, path: &str) -> Option<(String,
                     }
                 }
             }
-            Some(("keychain", _)) => {
-                cx.diags.error(
-                    pos,
-                    path,
-                    "`${keychain:…}` placeholders need a keychain, which this build does not have",
-                );
-                return None;
-            }
+            Some(("keychain", uri)) if !uri.is_empty() => cx.keychain_secret(uri, pos, path)?,
             _ => {
-                cx.diags.error(pos, path, format!("unknown placeholder `${{{inner}}}`: expected `${{env:NAME}}` or `${{file:PATH}}`"));
+                cx.diags.error(pos, path, format!("unknown placeholder `${{{inner}}}`: expected `${{env:NAME}}`, `${{file:PATH}}` or `${{keychain:URI}}`"));
                 return None;
             }
         };
@@ -516,6 +580,27 @@ pub(crate) fn security(
     if kind == DocumentKind::Client {
         client_realm_warnings(cx, node, path);
     }
+    // The keychain first: `${keychain:…}` anywhere below reads from it.
+    let keychain = m.take("keychain", &[]).and_then(|(e, p)| {
+        let mut k = map_view(
+            cx,
+            &e.value,
+            &p,
+            "a map with `path` and optionally `master-password`",
+        )?;
+        let file = k.path(cx, "path");
+        if file.is_none() && k.entries.iter().all(|e| e.key != "path") {
+            cx.diags
+                .error(k.pos, &p, "missing `path`: expected the keychain file");
+        }
+        let master_password = k.secret(cx, "master-password");
+        k.finish(cx);
+        Some(KeychainConfig {
+            path: file?,
+            master_password,
+        })
+    });
+    cx.keychain_config = keychain.clone();
     let enabled = m.bool(cx, "enabled", false);
     let realms = match m.take("realms", &[]) {
         Some((e, p)) => realms(cx, &e.value, &p),
@@ -571,6 +656,7 @@ pub(crate) fn security(
         client_permissions,
         security_interceptors,
         client_block_unmapped_actions,
+        keychain,
     };
     check_references(cx, &config);
     check_files(cx);

@@ -47,6 +47,19 @@ pub struct SecurityConfig {
     pub security_interceptors: Vec<String>,
     /// `client-block-unmapped-actions` (default `true`).
     pub client_block_unmapped_actions: bool,
+    /// `keychain` (Realm's own): the keychain `${keychain:URI}` placeholders and keychain
+    /// identities read from.
+    pub keychain: Option<KeychainConfig>,
+}
+
+/// `keychain`: where the keychain is and how to open it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct KeychainConfig {
+    /// `path`, resolved against the config file's folder.
+    pub path: PathBuf,
+    /// `master-password` (usually `${env:…}` or `${file:…}`); absent for an obfuscated keychain.
+    pub master_password: Option<Secret>,
 }
 
 impl SecurityConfig {
