@@ -13,7 +13,7 @@
 use clap::{Args, Subcommand};
 use realm_core::Secret;
 use realm_core::keychain::{Keychain, KeychainError, KeychainMode, MasterPasswordSource};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -347,43 +347,18 @@ fn default_master(file: &Path, new: bool) -> Result<Secret, Failure> {
     Ok(password)
 }
 
+const PROMPT_HINT: &str = "use --password-stdin for an entry, and --master-password-env, --master-password-file or REALM_KEYCHAIN_PASSWORD for the master password";
+
 fn prompt(text: &str) -> Result<Secret, Failure> {
-    rpassword::prompt_password(text)
-        .map(Secret::from)
-        .map_err(|e| {
-            Failure::Error(format!(
-                "cannot prompt for a password ({e}): without a terminal, use --password-stdin for an entry, and --master-password-env, --master-password-file or {MASTER_ENV} for the master password"
-            ))
-        })
+    crate::input::prompt(text, PROMPT_HINT).map_err(Failure::Error)
 }
 
 fn prompt_twice(first: &str, second: &str) -> Result<Secret, Failure> {
-    let a = prompt(first)?;
-    let b = prompt(second)?;
-    if !a.ct_eq(b.expose()) {
-        return Err(Failure::Error(
-            "the two passwords do not match; nothing was changed".into(),
-        ));
-    }
-    Ok(a)
+    crate::input::prompt_twice(first, second, PROMPT_HINT).map_err(Failure::Error)
 }
 
 /// One line from stdin, without its line ending.
 fn read_stdin_line() -> Result<Secret, Failure> {
-    // Room for any sane password up front, so growing the buffer leaves no copy behind; the
-    // whole capacity is zeroized when the secret (or, on error, the discarded one) is dropped.
-    let mut buf = Vec::with_capacity(4096);
-    let read = std::io::stdin().lock().read_until(b'\n', &mut buf);
-    let end = buf.iter().position(|b| *b == b'\n').unwrap_or(buf.len());
-    buf.truncate(end);
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    let secret = Secret::from_bytes(buf);
-    match read {
-        Ok(_) => Ok(secret),
-        Err(e) => Err(Failure::Error(format!(
-            "cannot read the password from stdin: {e}"
-        ))),
-    }
+    crate::input::read_line()
+        .map_err(|e| Failure::Error(format!("cannot read the password from stdin: {e}")))
 }

@@ -3,13 +3,13 @@
 //! Exit codes: 0 success, 1 login denied, 2 configuration error (clap's own usage errors also
 //! exit with 2), 3 authentication backend unavailable.
 
+mod input;
 mod keychain_cmd;
 mod users_cmd;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use realm_core::config::{self, ClassKind, Diagnostic, Loaded, Syntax};
-use realm_core::{Credentials, Endpoint, LoginFailure, Registry, Secret, Security};
-use std::io::Read;
+use realm_core::{Credentials, Endpoint, LoginFailure, Registry, Security};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -126,6 +126,7 @@ enum Format {
 fn registry() -> Registry {
     let mut r = Registry::new();
     realm_jaas_chain::register(&mut r);
+    realm_ini::register(&mut r);
     r
 }
 
@@ -167,18 +168,6 @@ fn warnings(loaded: &Loaded) -> Vec<Diagnostic> {
     }
     all.sort_by_key(|d| d.pos);
     all
-}
-
-/// Reads one line from stdin (without its line ending) into a secret.
-fn read_secret_line() -> std::io::Result<Secret> {
-    let mut buf = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut buf)?;
-    let end = buf.iter().position(|b| *b == b'\n').unwrap_or(buf.len());
-    buf.truncate(end);
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    Ok(Secret::from_bytes(buf))
 }
 
 fn login(args: LoginArgs) -> ExitCode {
@@ -232,7 +221,7 @@ fn login(args: LoginArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        None => match read_secret_line() {
+        None => match input::read_line() {
             Ok(pw) => Credentials::password(args.username.clone(), pw),
             Err(e) => {
                 eprintln!("cannot read the password from stdin: {e}");
@@ -299,7 +288,7 @@ fn exit_code(result: &Result<realm_core::Subject, LoginFailure>) -> u8 {
 }
 
 fn hash_password() -> ExitCode {
-    let password = match read_secret_line() {
+    let password = match input::read_line() {
         Ok(p) if !p.is_empty() => p,
         Ok(_) => {
             eprintln!("refusing to hash an empty password: it never authenticates");
@@ -310,18 +299,13 @@ fn hash_password() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut salt = [0u8; 16];
-    if let Err(e) = getrandom::fill(&mut salt) {
-        eprintln!("no randomness for the salt: {e}");
-        return ExitCode::from(2);
-    }
-    match realm_core::password::hash_argon2id(&password, &salt) {
+    match input::hash_new_password(&password) {
         Ok(phc) => {
             println!("{phc}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("hashing failed: {e}");
+            eprintln!("{e}");
             ExitCode::from(2)
         }
     }

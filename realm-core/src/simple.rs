@@ -112,10 +112,10 @@ impl LoginModule for SimpleLoginModule {
                         cx.propose(Principal::Role(r.clone()));
                     }
                 }
-                if !self.skip.skip_endpoint {
-                    if let Some(host) = cx.endpoint().host() {
-                        cx.propose(Principal::Endpoint(host));
-                    }
+                if !self.skip.skip_endpoint
+                    && let Some(host) = cx.endpoint().host()
+                {
+                    cx.propose(Principal::Endpoint(host));
                 }
                 Ok(Verdict::Succeeded)
             }
@@ -171,12 +171,12 @@ fn config_from_properties(props: &crate::config::Properties) -> Result<SimpleCon
         }
     }
     for key in props.keys() {
-        if let Some(user) = key.strip_prefix("roles.") {
-            if !props.contains_key(&format!("password.{user}")) {
-                return Err(format!(
-                    "property `{key}` has no matching `password.{user}`"
-                ));
-            }
+        if let Some(user) = key.strip_prefix("roles.")
+            && !props.contains_key(&format!("password.{user}"))
+        {
+            return Err(format!(
+                "property `{key}` has no matching `password.{user}`"
+            ));
         }
     }
     Ok(SimpleConfig {

@@ -60,13 +60,13 @@ fn every_pair_loads_cleanly_and_dumps_identically() {
                 }
             })
             .collect();
-        if let [x, y] = dumps.as_slice() {
-            if x != y {
-                failures.push(format!(
-                    "{name}: XML and YAML dumps differ:\n{}",
-                    diff(x, y)
-                ));
-            }
+        if let [x, y] = dumps.as_slice()
+            && x != y
+        {
+            failures.push(format!(
+                "{name}: XML and YAML dumps differ:\n{}",
+                diff(x, y)
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

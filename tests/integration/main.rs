@@ -12,10 +12,12 @@ mod cli;
 mod config_corpus;
 mod config_props;
 mod examples;
+mod file_realm;
 mod keychain;
 mod keychain_config;
 mod login;
 mod secrets;
+mod users;
 
 use std::path::PathBuf;
 

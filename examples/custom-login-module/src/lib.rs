@@ -189,12 +189,12 @@ impl FromStr for IpRange {
                 n
             }
         };
-        if let IpAddr::V6(v6) = network {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return Err(format!(
-                    "`{text}`: an IPv4-mapped IPv6 address; write the IPv4 form (`{v4}`), which also matches mapped peers"
-                ));
-            }
+        if let IpAddr::V6(v6) = network
+            && let Some(v4) = v6.to_ipv4_mapped()
+        {
+            return Err(format!(
+                "`{text}`: an IPv4-mapped IPv6 address; write the IPv4 form (`{v4}`), which also matches mapped peers"
+            ));
         }
         let canonical = match network {
             IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask_u32(prefix))),

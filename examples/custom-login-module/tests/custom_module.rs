@@ -246,7 +246,7 @@ fn unregistered_class_names_are_build_errors_listing_what_is_registered() {
         assert!(
             err.contains(
                 "credentials-factory `com.example.StaticPasswordCredentials`: not registered \
-                 (registered credentials factories: none)"
+                 (registered credentials factories: realm.keychain.KeychainCredentials)"
             ),
             "{err}"
         );

@@ -1129,13 +1129,12 @@ fn ldap(cx: &mut Cx<'_>, node: &Node, path: &str, realm: Option<&str>) -> Option
             }
         }
     }
-    if role_mapping_mode == RoleMappingMode::Attribute {
-        if let Some((e, p)) = depth_entry
+    if role_mapping_mode == RoleMappingMode::Attribute
+        && let Some((e, p)) = depth_entry
             .as_ref()
             .filter(|_| role_recursion_max_depth > 1)
-        {
-            cx.diags.warn(e.key_pos, p, "role-recursion-max-depth is used only with role-mapping-mode direct or reverse; ignored");
-        }
+    {
+        cx.diags.warn(e.key_pos, p, "role-recursion-max-depth is used only with role-mapping-mode direct or reverse; ignored");
     }
     let role_filter = match (role_filter, &role_mapping_attribute) {
         (Some(f), _) => Some(f),
@@ -1282,66 +1281,66 @@ fn simple(cx: &mut Cx<'_>, node: &Node, path: &str) -> Option<SimpleConfig> {
     let mut m = map_view(cx, node, path, "the simple options (a map)")?;
     let skip = skip_flags(cx, &mut m);
     let mut users: Vec<SimpleUser> = Vec::new();
-    if let Some((e, p)) = m.take("users", &[]) {
-        if let Some(items) = list(cx, &e.value, &p, "users") {
-            for (i, item) in items.iter().enumerate() {
-                let up = item_path(&p, i, item, Some("username"));
-                let Some(mut u) = map_view(
-                    cx,
-                    item,
-                    &up,
-                    "a user (a map with username, password, roles)",
-                ) else {
-                    continue;
-                };
-                let upos = u.pos;
-                let username = u.string(cx, "username");
-                let password = u.secret(cx, "password");
-                let roles = u
-                    .take("roles", &[])
-                    .map(|(e, p)| strings(cx, &e.value, &p, "role names"))
-                    .unwrap_or_default();
-                for (k, v) in [
-                    ("username", username.is_some()),
-                    ("password", password.is_some()),
-                ] {
-                    if !v && u.entries.iter().all(|e| e.key != k) {
-                        cx.diags.error(upos, &up, format!("missing `{k}`"));
-                    }
+    if let Some((e, p)) = m.take("users", &[])
+        && let Some(items) = list(cx, &e.value, &p, "users")
+    {
+        for (i, item) in items.iter().enumerate() {
+            let up = item_path(&p, i, item, Some("username"));
+            let Some(mut u) = map_view(
+                cx,
+                item,
+                &up,
+                "a user (a map with username, password, roles)",
+            ) else {
+                continue;
+            };
+            let upos = u.pos;
+            let username = u.string(cx, "username");
+            let password = u.secret(cx, "password");
+            let roles = u
+                .take("roles", &[])
+                .map(|(e, p)| strings(cx, &e.value, &p, "role names"))
+                .unwrap_or_default();
+            for (k, v) in [
+                ("username", username.is_some()),
+                ("password", password.is_some()),
+            ] {
+                if !v && u.entries.iter().all(|e| e.key != k) {
+                    cx.diags.error(upos, &up, format!("missing `{k}`"));
                 }
-                if let Some(pw) = &password {
-                    if pw.is_empty() {
-                        let at = u
-                            .entries
-                            .iter()
-                            .find(|e| e.key == "password")
-                            .map_or(upos, |e| e.value.pos);
-                        cx.diags.error(
-                            at,
-                            &join(&up, "password"),
-                            "an empty password is not allowed: it would never authenticate",
-                        );
-                    }
-                }
-                u.finish(cx);
-                let (Some(username), Some(password)) = (username, password) else {
-                    continue;
-                };
-                if users.iter().any(|x| x.username == username) {
-                    let at = item.get("username").map_or(upos, |e| e.value.pos);
-                    cx.diags.error(
-                        at,
-                        &join(&up, "username"),
-                        format!("duplicate user `{username}`"),
-                    );
-                    continue;
-                }
-                users.push(SimpleUser {
-                    username,
-                    password,
-                    roles,
-                });
             }
+            if let Some(pw) = &password
+                && pw.is_empty()
+            {
+                let at = u
+                    .entries
+                    .iter()
+                    .find(|e| e.key == "password")
+                    .map_or(upos, |e| e.value.pos);
+                cx.diags.error(
+                    at,
+                    &join(&up, "password"),
+                    "an empty password is not allowed: it would never authenticate",
+                );
+            }
+            u.finish(cx);
+            let (Some(username), Some(password)) = (username, password) else {
+                continue;
+            };
+            if users.iter().any(|x| x.username == username) {
+                let at = item.get("username").map_or(upos, |e| e.value.pos);
+                cx.diags.error(
+                    at,
+                    &join(&up, "username"),
+                    format!("duplicate user `{username}`"),
+                );
+                continue;
+            }
+            users.push(SimpleUser {
+                username,
+                password,
+                roles,
+            });
         }
     }
     let role_separator = m

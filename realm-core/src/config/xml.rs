@@ -580,20 +580,18 @@ fn normalize_map(
             });
             continue;
         }
-        if permissions {
-            if let Some(key) = permission_key(&c.name) {
-                let key = key.to_string();
-                if SINGLETON_PERMISSIONS.contains(&key.as_str()) {
-                    let node = normalize_map(c, &format!("{path}.{key}"), diags, &[], None);
-                    push(&mut entries, diags, key, c.pos, node);
-                } else {
-                    let list_path = format!("{path}.{key}");
-                    append_item(&mut entries, &key, c, &list_path, diags, |i, d| {
-                        normalize_map(c, &format!("{list_path}[{i}]"), d, &[], None)
-                    });
-                }
-                continue;
+        if permissions && let Some(key) = permission_key(&c.name) {
+            let key = key.to_string();
+            if SINGLETON_PERMISSIONS.contains(&key.as_str()) {
+                let node = normalize_map(c, &format!("{path}.{key}"), diags, &[], None);
+                push(&mut entries, diags, key, c.pos, node);
+            } else {
+                let list_path = format!("{path}.{key}");
+                append_item(&mut entries, &key, c, &list_path, diags, |i, d| {
+                    normalize_map(c, &format!("{list_path}[{i}]"), d, &[], None)
+                });
             }
+            continue;
         }
         let cpath = format!("{path}.{}", c.name);
         let node = normalize(c, &cpath, diags);
