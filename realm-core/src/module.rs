@@ -33,7 +33,7 @@
 //! * Say in a `Denied` reason anything the *caller* may not learn: the reason is for the trace and
 //!   the logs; the caller only ever sees "authentication failed".
 
-use crate::config::Usage;
+use crate::config::{SkipFlags, Usage};
 use crate::credentials::{Credentials, Endpoint, Principal, Subject};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -354,5 +354,56 @@ pub trait Authenticator: Send + Sync {
     /// True when the chain has no modules.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Runs blocking work (password hashing, file reads) on tokio's blocking pool when called inside a
+/// runtime, so it never stalls the other connections of an async server; inline otherwise. `None`
+/// if the work panicked.
+pub async fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Some(work());
+    }
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// The verdict of a user/password module after the password check: on success it proposes the
+/// identity, the roles and the endpoint (each unless skipped) and notes the roles in the trace;
+/// otherwise the denial says "wrong password" or "unknown user" (for the trace and logs only; the
+/// caller sees one generic message). `roles` is `None` for an unknown user.
+pub fn password_verdict(
+    cx: &mut ModuleContext<'_>,
+    name: String,
+    roles: Option<&[String]>,
+    verified: bool,
+    skip: SkipFlags,
+) -> Result<Verdict, LoginError> {
+    match (verified, roles) {
+        (true, Some(roles)) => {
+            cx.note(format!(
+                "user {name:?} verified; roles: [{}]",
+                roles.join(", ")
+            ));
+            if !skip.skip_identity {
+                cx.propose(Principal::Identity(name));
+            }
+            if !skip.skip_role {
+                for r in roles {
+                    cx.propose(Principal::Role(r.clone()));
+                }
+            }
+            if !skip.skip_endpoint
+                && let Some(host) = cx.endpoint().host()
+            {
+                cx.propose(Principal::Endpoint(host));
+            }
+            Ok(Verdict::Succeeded)
+        }
+        (_, Some(_)) => Err(LoginError::Denied(format!(
+            "wrong password for user {name:?}"
+        ))),
+        (_, None) => Err(LoginError::Denied(format!("unknown user {name:?}"))),
     }
 }

@@ -6,8 +6,10 @@
 //! cost as the stored passwords, and user names are case-sensitive.
 
 use crate::config::{AuthenticationConfig, SimpleConfig, SkipFlags, Usage};
-use crate::credentials::{Credentials, Principal};
-use crate::module::{LoginError, LoginModule, ModuleContext, Verdict};
+use crate::credentials::Credentials;
+use crate::module::{
+    LoginError, LoginModule, ModuleContext, Verdict, off_executor, password_verdict,
+};
 use crate::password::StoredPassword;
 use crate::registry::{ChainLink, Registry};
 use std::collections::HashMap;
@@ -69,17 +71,6 @@ impl SimpleLoginModule {
     }
 }
 
-/// Password hashing takes milliseconds of CPU on purpose; inside a tokio runtime it runs on the
-/// blocking pool so it never stalls the other connections of an async server.
-async fn verify_off_executor(stored: Arc<StoredPassword>, presented: crate::Secret) -> bool {
-    if stored.is_plain() || tokio::runtime::Handle::try_current().is_err() {
-        return stored.verify(&presented);
-    }
-    tokio::task::spawn_blocking(move || stored.verify(&presented))
-        .await
-        .unwrap_or(false)
-}
-
 #[async_trait::async_trait]
 impl LoginModule for SimpleLoginModule {
     async fn login(&self, cx: &mut ModuleContext<'_>) -> Result<Verdict, LoginError> {
@@ -96,34 +87,21 @@ impl LoginModule for SimpleLoginModule {
             Some((stored, roles)) => (stored.clone(), Some(roles)),
             None => (self.dummy.clone(), None),
         };
-        let verified = verify_off_executor(stored, password).await;
-        let ok = verified && roles.is_some();
-        match (ok, roles) {
-            (true, Some(roles)) => {
-                cx.note(format!(
-                    "user {name:?} verified; roles: [{}]",
-                    roles.join(", ")
-                ));
-                if !self.skip.skip_identity {
-                    cx.propose(Principal::Identity(name));
-                }
-                if !self.skip.skip_role {
-                    for r in roles {
-                        cx.propose(Principal::Role(r.clone()));
-                    }
-                }
-                if !self.skip.skip_endpoint
-                    && let Some(host) = cx.endpoint().host()
-                {
-                    cx.propose(Principal::Endpoint(host));
-                }
-                Ok(Verdict::Succeeded)
-            }
-            (_, Some(_)) => Err(LoginError::Denied(format!(
-                "wrong password for user {name:?}"
-            ))),
-            (_, None) => Err(LoginError::Denied(format!("unknown user {name:?}"))),
-        }
+        // Hashing takes milliseconds of CPU on purpose: off the async executor.
+        let verified = if stored.is_plain() {
+            stored.verify(&password)
+        } else {
+            off_executor(move || stored.verify(&password))
+                .await
+                .unwrap_or(false)
+        };
+        password_verdict(
+            cx,
+            name,
+            roles.map(Vec::as_slice),
+            verified && roles.is_some(),
+            self.skip,
+        )
     }
 }
 

@@ -8,9 +8,11 @@
 use crate::parse::{self, IniFile};
 use crate::password::{Cost, StoredPassword};
 use realm_core::config::{AuthenticationConfig, IniConfig, SkipFlags, Usage};
-use realm_core::module::{LoginError, LoginModule, ModuleContext, Verdict};
+use realm_core::module::{
+    LoginError, LoginModule, ModuleContext, Verdict, off_executor, password_verdict,
+};
 use realm_core::registry::{ChainLink, Registry};
-use realm_core::{Credentials, Principal, Secret};
+use realm_core::{Credentials, Secret};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
@@ -458,15 +460,6 @@ fn plain_warning(shown: &str, users: &[String]) -> String {
     )
 }
 
-/// Runs blocking work (password hashing, file reads) on tokio's blocking pool when inside a
-/// runtime, so it never stalls the other connections of an async server; inline otherwise.
-async fn off_executor<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return Some(work());
-    }
-    tokio::task::spawn_blocking(work).await.ok()
-}
-
 #[async_trait::async_trait]
 impl LoginModule for IniLoginModule {
     async fn login(&self, cx: &mut ModuleContext<'_>) -> Result<Verdict, LoginError> {
@@ -494,33 +487,10 @@ impl LoginModule for IniLoginModule {
         } else {
             check()
         };
-        let roles = found.and_then(|i| users.entries.get(i)).map(|u| &u.roles);
-        match (verified, roles) {
-            (true, Some(roles)) => {
-                cx.note(format!(
-                    "user {name:?} verified; roles: [{}]",
-                    roles.join(", ")
-                ));
-                if !self.skip.skip_identity {
-                    cx.propose(Principal::Identity(name));
-                }
-                if !self.skip.skip_role {
-                    for r in roles {
-                        cx.propose(Principal::Role(r.clone()));
-                    }
-                }
-                if !self.skip.skip_endpoint
-                    && let Some(host) = cx.endpoint().host()
-                {
-                    cx.propose(Principal::Endpoint(host));
-                }
-                Ok(Verdict::Succeeded)
-            }
-            (_, Some(_)) => Err(LoginError::Denied(format!(
-                "wrong password for user {name:?}"
-            ))),
-            (_, None) => Err(LoginError::Denied(format!("unknown user {name:?}"))),
-        }
+        let roles = found
+            .and_then(|i| users.entries.get(i))
+            .map(|u| u.roles.as_slice());
+        password_verdict(cx, name, roles, verified, self.skip)
     }
 }
 
