@@ -5,18 +5,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn realm(args: &[&str], dir: &Path) -> Output {
-    Command::new(realm_bin())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run realm")
+    crate::run(crate::realm_command(dir, args), "")
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("realm-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::temp_dir("cli", name)
 }
 
 const SECRET_CONFIG: &str = r#"security:

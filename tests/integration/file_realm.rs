@@ -1,26 +1,16 @@
 //! The two sides of `examples/file-realm`: users added with `realm users`, a client keychain made
 //! with `realm keychain`, and the client's keychain identity logging in to the server's ini realm.
 
-use crate::{realm_bin, repo};
+use crate::repo;
 use realm_core::config::{LoadOptions, load_file_with};
 use realm_core::{Endpoint, Registry, Security};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 fn run(args: &[&str], stdin: &str, dir: &Path) {
-    let mut child = Command::new(realm_bin())
-        .args(args)
-        .current_dir(dir)
-        .env("CLIENT_KEYCHAIN_PASSWORD", "client-master-1")
-        .env("REALM_KEYCHAIN_PASSWORD", "client-master-1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
+    let mut c = crate::realm_command(dir, args);
+    c.env("CLIENT_KEYCHAIN_PASSWORD", "client-master-1")
+        .env("REALM_KEYCHAIN_PASSWORD", "client-master-1");
+    let out = crate::run(c, stdin);
     assert!(
         out.status.success(),
         "realm {args:?}: {}",

@@ -2,10 +2,8 @@
 //! password from a variable, a file or `REALM_KEYCHAIN_PASSWORD`, and every failure with its exit
 //! code and message (wrong master password, tampered file, wrong mode, missing entry).
 
-use crate::realm_bin;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const MASTER: &str = "KC-master-pw-3141";
 const SERVER2: (&str, &str) = ("tc://server2@db2.example.com:9530", "KC-tc-pw-2718");
@@ -18,33 +16,19 @@ const JMX: (&str, &str) = ("jmx://admin@db1.example.com:9540", "KC-jmx-pw-1414")
 /// Runs `realm keychain ARGS` in `dir` with `stdin`, extra environment, and no inherited
 /// `REALM_KEYCHAIN_PASSWORD`.
 fn keychain(args: &[&str], stdin: &str, env: &[(&str, &str)], dir: &Path) -> Output {
-    let mut child = Command::new(realm_bin())
-        .arg("keychain")
-        .args(args)
-        .current_dir(dir)
-        .env_remove("REALM_KEYCHAIN_PASSWORD")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command may exit (e.g. on a wrong master password) before it reads stdin: a closed
-    // pipe is not a test failure.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    let mut all = vec!["keychain"];
+    all.extend_from_slice(args);
+    let mut c = crate::realm_command(dir, &all);
+    c.env_remove("REALM_KEYCHAIN_PASSWORD")
+        .envs(env.iter().copied());
+    crate::run(c, stdin)
 }
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("realm-keychain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::temp_dir("keychain", name)
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::text;
 
 #[track_caller]
 fn assert_exit(out: &Output, code: i32) {

@@ -7,10 +7,7 @@ use realm_core::config::{LdapConfig, LoadOptions, Syntax, load_str};
 use realm_core::keychain::{Keychain, KeychainMode};
 
 fn dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("realm-kc-config-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::temp_dir("kc-config", name)
 }
 
 const URI: &str = "ldap://admin@ldap.example.com:389";

@@ -7,26 +7,13 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn login(args: &[&str], stdin: &str, dir: &Path) -> Output {
-    let mut child = Command::new(realm_bin())
-        .arg("login")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command may exit (e.g. on a configuration error) before it reads stdin: a closed pipe
-    // is not a test failure.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    let mut all = vec!["login"];
+    all.extend_from_slice(args);
+    crate::run(crate::realm_command(dir, &all), stdin)
 }
 
 fn dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("realm-login-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::temp_dir("login", name)
 }
 
 const CONFIG: &str = r#"security:
@@ -59,9 +46,7 @@ fn setup(name: &str) -> std::path::PathBuf {
     d
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::text;
 
 /// stderr without the build warnings (this config uses plain-text passwords on purpose, and
 /// `realm` warns about each of them).

@@ -19,7 +19,9 @@ mod login;
 mod secrets;
 mod users;
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -40,4 +42,41 @@ pub fn realm_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// A fresh, empty temporary directory for one test (`area` and `name` keep tests apart).
+pub fn temp_dir(area: &str, name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("realm-{area}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `realm ARGS` run in `dir`, with stdin, stdout and stderr piped; add environment before running.
+pub fn realm_command(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(realm_bin());
+    c.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Writes `stdin` to a started `realm` and waits for it.
+pub fn feed(mut child: Child, stdin: &str) -> Output {
+    // The command may exit (e.g. on a configuration error) before it reads stdin: a closed pipe
+    // is not a test failure.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a prepared `realm` command with `stdin`.
+pub fn run(mut command: Command, stdin: &str) -> Output {
+    feed(command.spawn().unwrap(), stdin)
+}
+
+/// Lossy UTF-8 of captured output.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }

@@ -3,11 +3,9 @@
 //! and the `realm` command's stdout and stderr. The test passwords are distinctive strings; the
 //! test greps every output for each of them.
 
-use crate::realm_bin;
 use realm_core::config::{LoadOptions, Syntax, load_str};
 use realm_core::{Credentials, Endpoint, Registry, Security};
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 const SECRETS: &[&str] = &[
@@ -172,18 +170,9 @@ fn the_realm_command_never_prints_secrets() {
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("s.yaml"), CONFIG.replace("    - name: ldap\n      authentication:\n        ldap:\n          url: ldap://127.0.0.1:1\n          system-user-dn: cn=admin,dc=example,dc=com\n          system-user-password: ${env:ADMIN_PW}\n          role-mapping-attribute: memberOf\n", "")).unwrap();
     let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(realm_bin())
-            .args(args)
-            .current_dir(&d)
-            .env("ADMIN_PW", "LDAP-admin-pw-0815")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The command may exit before it reads stdin: a closed pipe is not a test failure.
-        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        let out = child.wait_with_output().unwrap();
+        let mut c = crate::realm_command(&d, args);
+        c.env("ADMIN_PW", "LDAP-admin-pw-0815");
+        let out = crate::run(c, stdin);
         format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),

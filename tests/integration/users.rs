@@ -1,9 +1,8 @@
 //! `realm users`: managing the users of an ini file (Terracotta's `usermanagement`), end to end.
 
-use crate::realm_bin;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 
 /// A password that follows every rule of the default policy.
 const ALICE_PW: &str = "Tr0ub4dor&3x";
@@ -11,22 +10,10 @@ const ALICE_PW2: &str = "c0rect-H0rse!";
 const BOB_PW: &str = "B0b!s-k3y#9";
 
 fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(realm_bin())
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    crate::realm_command(dir, args).spawn().unwrap()
 }
 
-fn feed(mut child: Child, stdin: &str) -> Output {
-    // The command may exit (e.g. on a missing user) before it reads stdin: a closed pipe is not a
-    // test failure.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
-}
+use crate::feed;
 
 /// `realm ARGS` in `dir`, with `stdin` piped in.
 fn realm(dir: &Path, args: &[&str], stdin: &str) -> Output {
@@ -41,15 +28,10 @@ fn users(dir: &Path, args: &[&str], stdin: &str) -> Output {
 }
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("realm-users-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::temp_dir("users", name)
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::text;
 
 fn ok(out: &Output) -> String {
     assert!(
