@@ -118,7 +118,7 @@ pub fn watchdog(pid: u32, dir: &Path) {
     let me = std::process::id();
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-         kill -TERM -- -{pid} 2>/dev/null; sleep 1; kill -KILL -- -{pid} 2>/dev/null; \
+         env kill -TERM -- -{pid} 2>/dev/null; sleep 1; env kill -KILL -- -{pid} 2>/dev/null; \
          rm -rf '{}'",
         dir.display()
     );

@@ -15,6 +15,7 @@ mod examples;
 mod file_realm;
 mod keychain;
 mod keychain_config;
+mod ldap;
 mod login;
 mod secrets;
 mod users;

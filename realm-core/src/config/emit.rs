@@ -135,6 +135,7 @@ fn attribute_keys(element: &str) -> &'static [&'static str] {
         "member-authentication" | "client-authentication" => &["realm"],
         "credentials-factory" | "client-permission-policy" => &["class-name"],
         "ini" => &["path", "allow-plaintext-passwords"],
+        "role-mapping" => &["role", "groups"],
         "keychain" => &["path", "master-password"],
         "client-permissions" => &["on-join-operation", "priority-grant"],
         e if e.ends_with("-permission") || e == "all-permissions" => &["name", "principal", "deny"],
@@ -213,6 +214,7 @@ impl XmlOut {
                     "endpoints" => "endpoint",
                     "actions" => "action",
                     "security-interceptors" => "interceptor",
+                    "role-mappings" => "role-mapping",
                     _ => "item",
                 };
                 if items.is_empty() {

@@ -258,6 +258,25 @@ impl<'n> MapView<'n> {
         }
     }
 
+    /// An integer option within `min..=max`.
+    fn int(&mut self, cx: &mut Cx<'_>, key: &'static str, min: u64, max: u64, default: u64) -> u64 {
+        let Some((e, path)) = self.take(key, &[]) else {
+            return default;
+        };
+        let what = format!("an integer from {min} to {max}");
+        match scalar_text(cx, &e.value, &path, &what) {
+            Some((t, _)) => match t.trim().parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    cx.diags
+                        .error(e.value.pos, &path, format!("expected {what}, found `{t}`"));
+                    default
+                }
+            },
+            None => default,
+        }
+    }
+
     fn choice<T: Copy>(
         &mut self,
         cx: &mut Cx<'_>,
@@ -1156,8 +1175,52 @@ fn ldap(cx: &mut Cx<'_>, node: &Node, path: &str, realm: Option<&str>) -> Option
             _ => {}
         }
     }
+    let ext = ldap_extensions(
+        cx,
+        &mut m,
+        path,
+        &url,
+        has_system,
+        password_attribute.is_some() || skip_authentication,
+    );
+    // Active Directory's conventions when `domain` is set and the option is not.
+    let has_key2 = |k: &str| m.entries.iter().any(|e| e.key == k);
+    let user_filter = if ext.domain.is_some() && !has_key2("user-filter") {
+        "(&(objectClass=user)(userPrincipalName={0}))".to_string()
+    } else {
+        user_filter
+    };
+    let user_name_attribute = if ext.domain.is_some() && !has_key2("user-name-attribute") {
+        "sAMAccountName".to_string()
+    } else {
+        user_name_attribute
+    };
+    if let Some(d) = &ext.domain
+        && has_system
+        && !user_filter.contains("{0}")
+        && !user_filter.contains("{1}")
+        && !user_filter.contains("{login}")
+    {
+        let at = m
+            .entries
+            .iter()
+            .find(|e| e.key == "user-filter")
+            .map_or(pos, |e| e.value.pos);
+        cx.diags.warn(at, &join(path, "user-filter"), format!("`domain` ({d}) is set but user-filter uses none of {{0}}, {{1}}, {{login}}: every login searches the same entry"));
+    }
+    if role_mapping_mode != RoleMappingMode::Reverse
+        && ext.role_recursion_strategy == RoleRecursionStrategy::InChain
+    {
+        let at = m
+            .entries
+            .iter()
+            .find(|e| e.key == "role-recursion-strategy")
+            .map_or(pos, |e| e.value.pos);
+        cx.diags.error(at, &join(path, "role-recursion-strategy"), "in-chain works with role-mapping-mode reverse only (the server resolves `member` chains); use client for direct mode");
+    }
     m.finish(cx);
     Some(LdapConfig {
+        ext,
         skip,
         url,
         socket_factory_class_name,
@@ -1182,6 +1245,176 @@ fn ldap(cx: &mut Cx<'_>, node: &Node, path: &str, realm: Option<&str>) -> Option
         user_search_scope,
         skip_authentication,
     })
+}
+
+const STRATEGIES: &[(&str, RoleRecursionStrategy)] = &[
+    ("client", RoleRecursionStrategy::Client),
+    ("in-chain", RoleRecursionStrategy::InChain),
+];
+
+/// True for `localhost` and loopback IP literals (plain-text binds there never leave the host).
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host of an `ldap://host:port/...` URL.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("");
+    }
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+}
+
+fn ldap_extensions(
+    cx: &mut Cx<'_>,
+    m: &mut MapView<'_>,
+    path: &str,
+    urls: &[String],
+    has_system: bool,
+    no_user_bind: bool,
+) -> LdapExtensions {
+    let d = LdapExtensions::default();
+    let domain = m
+        .string(cx, "domain")
+        .map(|s| s.trim().trim_start_matches('@').to_string());
+    let connect_timeout_ms = m.int(cx, "connect-timeout", 1, 600_000, d.connect_timeout_ms);
+    let operation_timeout_ms = m.int(cx, "operation-timeout", 1, 600_000, d.operation_timeout_ms);
+    let login_timeout_ms = m.int(cx, "login-timeout", 1, 3_600_000, d.login_timeout_ms);
+    let start_tls = m.bool(cx, "start-tls", false);
+    let trust_ca_file = m.path(cx, "trust-ca-file");
+    let verify_hostname = m.bool(cx, "verify-hostname", true);
+    let require_tls = m.bool(cx, "require-tls", false);
+    let pool_size = m.int(cx, "pool-size", 1, 64, u64::from(d.pool_size));
+    let pool_max_lifetime_ms = m.int(
+        cx,
+        "pool-max-lifetime",
+        1000,
+        86_400_000,
+        d.pool_max_lifetime_ms,
+    );
+    let page_size = m.int(cx, "page-size", 1, 100_000, u64::from(d.page_size));
+    let role_recursion_strategy = m.choice(
+        cx,
+        "role-recursion-strategy",
+        STRATEGIES,
+        RoleRecursionStrategy::Client,
+    );
+    let mut role_mappings = Vec::new();
+    if let Some((e, p)) = m.take("role-mappings", &[])
+        && let Some(items) = list(cx, &e.value, &p, "role mappings")
+    {
+        for (i, item) in items.iter().enumerate() {
+            let ip = format!("{p}[{i}]");
+            let Some(mut rm) =
+                map_view(cx, item, &ip, "a role mapping (a map with role and groups)")
+            else {
+                continue;
+            };
+            let rpos = rm.pos;
+            let role = rm.string(cx, "role").map(|r| r.trim().to_string());
+            let groups: Vec<String> = rm
+                .string(cx, "groups")
+                .map(|g| {
+                    g.split(';')
+                        .map(str::trim)
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            rm.finish(cx);
+            match role {
+                Some(r) if !r.is_empty() && !groups.is_empty() => {
+                    role_mappings.push(RoleMapping { role: r, groups })
+                }
+                Some(r) if r.is_empty() => cx.diags.error(
+                    rpos,
+                    &ip,
+                    "`role` is empty: expected the application role to grant",
+                ),
+                Some(_) => cx.diags.error(
+                    rpos,
+                    &ip,
+                    "missing `groups`: expected one or more group names separated by `;`",
+                ),
+                None => cx.diags.error(
+                    rpos,
+                    &ip,
+                    "missing `role`: expected the application role to grant",
+                ),
+            }
+        }
+    }
+    let key_pos =
+        |m: &MapView<'_>, k: &str| m.entries.iter().find(|e| e.key == k).map(|e| e.key_pos);
+    if !verify_hostname {
+        let at = key_pos(m, "verify-hostname").unwrap_or(m.pos);
+        cx.diags.warn(at, &join(path, "verify-hostname"), "hostname verification is off: any certificate signed by a trusted CA is accepted for this server, so anyone holding one can impersonate it");
+    }
+    if start_tls
+        && urls
+            .iter()
+            .any(|u| u.to_ascii_lowercase().starts_with("ldaps://"))
+    {
+        let at = key_pos(m, "start-tls").unwrap_or(m.pos);
+        cx.diags.warn(
+            at,
+            &join(path, "start-tls"),
+            "start-tls applies to ldap:// URLs only; ldaps:// URLs are TLS from the first byte",
+        );
+    }
+    // Passwords (the user's, the admin's) cross the wire in a simple bind unless TLS protects it.
+    let sends_password = !no_user_bind || has_system;
+    if sends_password && !start_tls {
+        let plain: Vec<&String> = urls
+            .iter()
+            .filter(|u| {
+                u.to_ascii_lowercase().starts_with("ldap://") && !is_loopback_host(url_host(u))
+            })
+            .collect();
+        if !plain.is_empty() {
+            let at = key_pos(m, "url").unwrap_or(m.pos);
+            let list = plain
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let msg = format!(
+                "passwords would be sent in clear text to {list}: use ldaps:// or start-tls: true"
+            );
+            if require_tls {
+                cx.diags
+                    .error(at, &join(path, "url"), format!("{msg} (require-tls is on)"));
+            } else {
+                cx.diags.warn(
+                    at,
+                    &join(path, "url"),
+                    format!("{msg}, or require-tls: true to refuse this"),
+                );
+            }
+        }
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    LdapExtensions {
+        domain,
+        connect_timeout_ms,
+        operation_timeout_ms,
+        login_timeout_ms,
+        start_tls,
+        trust_ca_file,
+        verify_hostname,
+        require_tls,
+        pool_size: pool_size as u32,
+        pool_max_lifetime_ms,
+        page_size: page_size as u32,
+        role_recursion_strategy,
+        role_mappings,
+    }
 }
 
 fn conflict(cx: &mut Cx<'_>, m: &MapView<'_>, a: &str, others: &[&str], why: &str) {

@@ -306,6 +306,89 @@ pub struct LdapConfig {
     pub user_search_scope: SearchScope,
     /// `skip-authentication` (default `false`): take the login from the previous module.
     pub skip_authentication: bool,
+    /// Realm's extensions beyond Hazelcast's option table.
+    #[serde(flatten)]
+    pub ext: LdapExtensions,
+}
+
+/// LDAP options Realm adds to Hazelcast's table: Active Directory, timeouts, TLS, pooling, paging,
+/// nested-group strategy and group-to-role mapping. Every one has a safe default.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LdapExtensions {
+    /// `domain`: the Active Directory domain (`example.com`). Enables `{0}` (= `login@domain`)
+    /// and `{1}` (= `login`) in `user-filter`; without an admin connection the user binds as
+    /// `login@domain` (a userPrincipalName bind) instead of giving a DN.
+    pub domain: Option<String>,
+    /// `connect-timeout` in milliseconds (default 3000): TCP connect plus TLS handshake.
+    pub connect_timeout_ms: u64,
+    /// `operation-timeout` in milliseconds (default 3000): each LDAP request's answer.
+    pub operation_timeout_ms: u64,
+    /// `login-timeout` in milliseconds (default 10000): the whole login, every step together.
+    pub login_timeout_ms: u64,
+    /// `start-tls` (default `false`): upgrade `ldap://` connections with StartTLS before any bind.
+    pub start_tls: bool,
+    /// `trust-ca-file`: PEM file of CA certificates to trust; without it the system trust store
+    /// is used (honouring `SSL_CERT_FILE` / `SSL_CERT_DIR`).
+    pub trust_ca_file: Option<PathBuf>,
+    /// `verify-hostname` (default `true`): check the server certificate's names against the URL's
+    /// host. Turning it off is explicit and warned about.
+    pub verify_hostname: bool,
+    /// `require-tls` (default `false`): make a password sent over plain `ldap://` to a
+    /// non-loopback host a configuration error instead of a warning.
+    pub require_tls: bool,
+    /// `pool-size` (default 4): long-lived admin connections shared by searches.
+    pub pool_size: u32,
+    /// `pool-max-lifetime` in milliseconds (default 300000): pooled connections are replaced
+    /// after this long.
+    pub pool_max_lifetime_ms: u64,
+    /// `page-size` (default 500): page size of the paged-results control on group searches.
+    pub page_size: u32,
+    /// `role-recursion-strategy` (default `client`): how nested groups are followed.
+    pub role_recursion_strategy: RoleRecursionStrategy,
+    /// `role-mappings`: directory group names to application roles. When present, a login's
+    /// roles are the mapped application roles only.
+    pub role_mappings: Vec<RoleMapping>,
+}
+
+impl Default for LdapExtensions {
+    fn default() -> Self {
+        LdapExtensions {
+            domain: None,
+            connect_timeout_ms: 3000,
+            operation_timeout_ms: 3000,
+            login_timeout_ms: 10_000,
+            start_tls: false,
+            trust_ca_file: None,
+            verify_hostname: true,
+            require_tls: false,
+            pool_size: 4,
+            pool_max_lifetime_ms: 300_000,
+            page_size: 500,
+            role_recursion_strategy: RoleRecursionStrategy::Client,
+            role_mappings: Vec::new(),
+        }
+    }
+}
+
+/// `role-recursion-strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleRecursionStrategy {
+    /// Realm walks the group graph itself, breadth-first, one search per level.
+    Client,
+    /// Active Directory resolves nesting on the server with the in-chain matching rule
+    /// (`1.2.840.113556.1.4.1941`) in one search (reverse mode only).
+    InChain,
+}
+
+/// One `role-mapping`: the directory groups that grant an application role.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoleMapping {
+    /// `role`: the application role granted.
+    pub role: String,
+    /// `groups`: group names (`;`-separated in the file), compared without regard to case.
+    pub groups: Vec<String>,
 }
 
 impl LdapConfig {

@@ -312,6 +312,7 @@ fn list_item_name(container: &str) -> Option<&'static str> {
         "endpoints" => "endpoint",
         "actions" => "action",
         "security-interceptors" => "interceptor",
+        "role-mappings" => "role-mapping",
         _ => return None,
     })
 }
