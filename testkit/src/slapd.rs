@@ -502,7 +502,8 @@ olcRootDN: {ROOT_DN}
 olcRootPW: {ROOT_PASSWORD}
 olcRequires: authc
 olcSizeLimit: 100
-olcLimits: {{0}}* size.soft=100 size.hard=100 size.prtotal=unlimited
+olcLimits: {{0}}dn.exact=\"cn=limited,ou=system,{BASE_DN}\" size.soft=100 size.hard=100 size.prtotal=100
+olcLimits: {{1}}* size.soft=100 size.hard=100 size.prtotal=unlimited
 olcDbIndex: objectClass eq
 olcDbIndex: uid eq
 olcDbIndex: cn eq

@@ -450,26 +450,29 @@ async fn more_groups_than_the_size_limit_are_all_found_with_paging() {
     let out = ok(&m, "joiner", "joiner-pw").await;
     assert_eq!(out.roles.len(), 121, "120 bulk groups and Big");
     assert!(out.roles.contains(&"Big".to_string()));
-    // A page larger than the server's size limit makes the server stop at 100 entries: that is
-    // an incomplete answer, never "these are all the groups".
-    let m = search_mode(
-        s,
-        &format!(
-            "role-mapping-mode: reverse\nrole-mapping-attribute: member\nrole-name-attribute: cn\nrole-context: {BASE}\npage-size: 1000"
-        ),
-    );
+    // An account whose searches the server cuts off at 100 entries: an incomplete answer is
+    // reported as such (unavailable), never as "these are all the groups".
+    let m = module(&format!(
+        "url: {}\nsystem-user-dn: cn=limited,ou=system,{BASE}\nsystem-user-password: limited-secret\nrole-mapping-mode: reverse\nrole-mapping-attribute: member\nrole-name-attribute: cn\nrole-context: {BASE}\npage-size: 50",
+        s.url()
+    ));
     match m
         .authenticate("joiner", Some(&Secret::from("joiner-pw")))
         .await
     {
-        Err(LoginError::Unavailable(why)) => assert!(why.contains("incomplete"), "{why}"),
-        Ok(out) => assert_eq!(
-            out.roles.len(),
-            121,
-            "a server that pages past its limit must still give all"
-        ),
-        Err(e) => panic!("{e:?}"),
+        Err(LoginError::Unavailable(why)) => {
+            assert!(
+                why.contains("incomplete") && why.contains("sizeLimitExceeded"),
+                "{why}"
+            )
+        }
+        other => panic!("{other:?}"),
     }
+    // The same account with fewer groups is fine.
+    assert_eq!(
+        ok(&m, "bob", "builder").await.roles,
+        vec!["Writers".to_string()]
+    );
 }
 
 #[tokio::test]
@@ -667,4 +670,138 @@ async fn ldaps_and_start_tls_with_the_harness_ca() {
             .await,
         Err(LoginError::Unavailable(_))
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+fn warnings(ldap_yaml: &str) -> Vec<String> {
+    let text = format!(
+        "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n{}",
+        ldap_yaml
+            .lines()
+            .map(|l| format!("          {}\n", l.trim()))
+            .collect::<String>()
+    );
+    let loaded = load_str(
+        &text,
+        Syntax::Yaml,
+        "corp.yaml".as_ref(),
+        &LoadOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    loaded.warnings.iter().map(|d| d.to_string()).collect()
+}
+
+#[test]
+fn a_password_over_plain_ldap_to_another_host_is_warned_about_naming_the_realm() {
+    let w = warnings("url: ldap://ldap.example.com\nrole-mapping-attribute: memberOf");
+    assert!(
+        w.iter().any(
+            |w| w.contains("security.realms[corp].authentication.ldap.url")
+                && w.contains("clear text to ldap://ldap.example.com")
+        ),
+        "{w:?}"
+    );
+    // Loopback, ldaps:// and StartTLS are fine.
+    for ok in [
+        "url: ldap://127.0.0.1:389",
+        "url: ldap://localhost",
+        "url: ldaps://ldap.example.com",
+        "url: ldap://ldap.example.com\nstart-tls: true",
+    ] {
+        let w = warnings(&format!("{ok}\nrole-mapping-attribute: memberOf"));
+        assert!(!w.iter().any(|w| w.contains("clear text")), "{ok}: {w:?}");
+    }
+    let w = warnings(
+        "url: ldaps://ldap.example.com\nverify-hostname: false\nrole-mapping-attribute: memberOf",
+    );
+    assert!(
+        w.iter().any(|w| w.contains("hostname verification is off")),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn the_realm_cli_exits_3_when_the_directory_is_down() {
+    let dir = crate::temp_dir("ldap", "cli-down");
+    let dead = realm_testkit::util::free_port("127.0.0.1");
+    std::fs::write(
+        dir.join("realm.yaml"),
+        format!(
+            "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n          url: ldap://127.0.0.1:{dead}\n          role-mapping-attribute: description\n"
+        ),
+    )
+    .unwrap();
+    let mut c = crate::realm_command(
+        &dir,
+        &[
+            "login",
+            "--config",
+            "realm.yaml",
+            "--realm",
+            "corp",
+            "--username",
+            "uid=alice,ou=Users,dc=realm,dc=test",
+            "--password-stdin",
+        ],
+    );
+    c.env_remove("RUST_LOG");
+    let out = crate::run(c, "wonderland\n");
+    assert_eq!(out.status.code(), Some(3), "{}", crate::text(&out.stderr));
+    assert!(
+        crate::text(&out.stderr).contains("unavailable"),
+        "{}",
+        crate::text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_realm_cli_logs_in_against_slapd() {
+    let s = Slapd::shared();
+    let dir = crate::temp_dir("ldap", "cli-ok");
+    std::fs::write(
+        dir.join("realm.yaml"),
+        format!(
+            "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n          url: {}\n          system-user-dn: {}\n          system-user-password: ${{env:LDAP_ADMIN_PASSWORD}}\n          role-mapping-mode: reverse\n          role-mapping-attribute: member\n          role-name-attribute: cn\n          role-recursion-max-depth: 2\n",
+            s.url(),
+            s.service_dn()
+        ),
+    )
+    .unwrap();
+    let login = |pw: &str| {
+        let mut c = crate::realm_command(
+            &dir,
+            &[
+                "login",
+                "--config",
+                "realm.yaml",
+                "--realm",
+                "corp",
+                "--username",
+                "alice",
+                "--password-stdin",
+                "--json",
+                "--trace",
+            ],
+        );
+        c.env("LDAP_ADMIN_PASSWORD", s.service_password());
+        crate::run(c, &format!("{pw}\n"))
+    };
+    let out = login("wonderland");
+    assert_eq!(out.status.code(), Some(0), "{}", crate::text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["identity"], "alice");
+    let roles: Vec<&str> = json["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        roles.contains(&"Readers") && roles.contains(&"Staff"),
+        "{roles:?}"
+    );
+    let out = login("wrong");
+    assert_eq!(out.status.code(), Some(1), "{}", crate::text(&out.stderr));
 }
