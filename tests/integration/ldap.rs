@@ -805,3 +805,20 @@ fn the_realm_cli_logs_in_against_slapd() {
     let out = login("wrong");
     assert_eq!(out.status.code(), Some(1), "{}", crate::text(&out.stderr));
 }
+
+#[tokio::test]
+async fn a_refused_start_tls_aborts_and_never_binds_in_clear_text() {
+    let s = Slapd::start_with(realm_testkit::slapd::SlapdOptions { tls: false });
+    let m = module(&format!(
+        "url: {}\nstart-tls: true\ntrust-ca-file: {}\nsystem-user-dn: {}\nsystem-user-password: {}",
+        s.url(),
+        s.ca_file().display(),
+        s.service_dn(),
+        s.service_password()
+    ));
+    assert!(matches!(
+        m.authenticate("alice", Some(&Secret::from("wonderland"))).await,
+        Err(LoginError::Unavailable(_))
+    ));
+    assert!(!s.log().contains("BIND"), "{}", s.log());
+}
