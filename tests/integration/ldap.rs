@@ -817,8 +817,221 @@ async fn a_refused_start_tls_aborts_and_never_binds_in_clear_text() {
         s.service_password()
     ));
     assert!(matches!(
-        m.authenticate("alice", Some(&Secret::from("wonderland"))).await,
+        m.authenticate("alice", Some(&Secret::from("wonderland")))
+            .await,
         Err(LoginError::Unavailable(_))
     ));
     assert!(!s.log().contains("BIND"), "{}", s.log());
+}
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn no_password_in_logs_traces_errors_or_debug() {
+    let s = Slapd::shared();
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let mut out = String::new();
+    tracing::subscriber::with_default(subscriber, || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let yaml = |admin_pw: &str| {
+            format!(
+                "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n          url: {}\n          system-user-dn: {}\n          system-user-password: {admin_pw}\n          role-mapping-attribute: description\n",
+                s.url(),
+                s.service_dn()
+            )
+        };
+        for admin_pw in [s.service_password(), "Wrong-admin-pw-77"] {
+            let sec = security(&yaml(admin_pw));
+            out.push_str(&format!("{sec:?}"));
+            let realm = sec.realm("corp").unwrap();
+            for (user, pw) in [
+                ("alice", "wonderland"),
+                ("alice", "Wrong-user-pw-42"),
+                ("ghost", "Wrong-user-pw-42"),
+            ] {
+                let (r, trace) = rt.block_on(
+                    realm.login_traced(Credentials::password(user, pw), Endpoint::default()),
+                );
+                out.push_str(&format!("{r:?} {trace} {trace:?}"));
+                if let Err(e) = r {
+                    out.push_str(&e.to_string());
+                }
+            }
+        }
+        let m = search_mode(s, "role-mapping-attribute: description");
+        out.push_str(&format!("{m:?}"));
+        let o = rt
+            .block_on(m.authenticate("alice", Some(&Secret::from("wonderland"))))
+            .unwrap();
+        out.push_str(&format!("{o:?}"));
+    });
+    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(logs.contains("admin bind"), "logs were captured: {logs}");
+    for secret in [
+        "wonderland",
+        "Wrong-user-pw-42",
+        "Wrong-admin-pw-77",
+        s.service_password(),
+    ] {
+        assert!(!logs.contains(secret), "logs contain {secret}:\n{logs}");
+        assert!(!out.contains(secret), "outputs contain {secret}:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn search_scopes_contexts_and_the_name_attribute() {
+    let s = Slapd::shared();
+    let with = |extra: &str| {
+        module(&format!(
+            "url: {}\nsystem-user-dn: {}\nsystem-user-password: {}\n{extra}",
+            s.url(),
+            s.service_dn(),
+            s.service_password()
+        ))
+    };
+    // user-search-scope: users sit one level under ou=Users, two under the suffix.
+    ok(
+        &with(&format!(
+            "user-context: ou=Users,{BASE}\nuser-search-scope: one-level"
+        )),
+        "bob",
+        "builder",
+    )
+    .await;
+    denied(
+        &with(&format!(
+            "user-context: {BASE}\nuser-search-scope: one-level"
+        )),
+        "bob",
+        "builder",
+    )
+    .await;
+    ok(
+        &with(&format!("user-context: {BASE}\nuser-search-scope: subtree")),
+        "bob",
+        "builder",
+    )
+    .await;
+    ok(
+        &with(&format!(
+            "user-context: uid=bob,ou=Users,{BASE}\nuser-search-scope: object"
+        )),
+        "bob",
+        "builder",
+    )
+    .await;
+    // A user-context without the user finds nobody (Hazelcast's testUserContext_notFound).
+    let why = denied(
+        &with(&format!("user-context: ou=Groups,{BASE}")),
+        "bob",
+        "builder",
+    )
+    .await;
+    assert!(why.contains("unknown user"), "{why}");
+    // user-name-attribute names the identity; a custom user-filter finds users by cn.
+    let out = ok(
+        &with(&format!("user-context: ou=Users,{BASE}\nuser-filter: (&(cn={{login}})(objectClass=inetOrgPerson))\nuser-name-attribute: uid")),
+        "Bob Builder",
+        "builder",
+    )
+    .await;
+    assert_eq!(out.name, "bob");
+    let out = ok(&with("user-name-attribute: cn"), "bob", "builder").await;
+    assert_eq!(out.name, "Bob Builder");
+    // role-search-scope: Writers is one level under ou=Groups, two under the suffix.
+    let reverse = |ctx: &str, scope: &str| {
+        with(&format!(
+            "role-mapping-mode: reverse\nrole-mapping-attribute: member\nrole-name-attribute: cn\nrole-context: {ctx}\nrole-search-scope: {scope}"
+        ))
+    };
+    assert_eq!(
+        ok(
+            &reverse(&format!("ou=Groups,{BASE}"), "one-level"),
+            "bob",
+            "builder"
+        )
+        .await
+        .roles,
+        vec!["Writers".to_string()]
+    );
+    assert!(
+        ok(&reverse(BASE, "one-level"), "bob", "builder")
+            .await
+            .roles
+            .is_empty()
+    );
+    assert_eq!(
+        ok(&reverse(BASE, "subtree"), "bob", "builder").await.roles,
+        vec!["Writers".to_string()]
+    );
+    assert_eq!(
+        ok(
+            &reverse(&format!("cn=Writers,ou=Groups,{BASE}"), "object"),
+            "bob",
+            "builder"
+        )
+        .await
+        .roles,
+        vec!["Writers".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn skip_flags_leave_out_identity_roles_or_endpoint() {
+    let s = Slapd::shared();
+    let realm_with = |flags: &str| {
+        security(&format!(
+            "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n          url: {}\n          system-user-dn: {}\n          system-user-password: {}\n          role-mapping-attribute: description\n{flags}",
+            s.url(),
+            s.service_dn(),
+            s.service_password()
+        ))
+    };
+    let peer = Endpoint::from_addr("127.0.0.1:5701".parse().unwrap());
+    let login = |sec: Security| {
+        let peer = peer.clone();
+        async move {
+            sec.realm("corp")
+                .unwrap()
+                .login(Credentials::password("bob", "builder"), peer)
+                .await
+        }
+    };
+    let all = login(realm_with("")).await.unwrap();
+    assert_eq!(all.identity(), Some("bob"));
+    assert!(all.has_role("monitor"));
+    assert_eq!(all.endpoint(), Some("127.0.0.1"));
+    let no_role = login(realm_with("          skip-role: true\n"))
+        .await
+        .unwrap();
+    assert!(!no_role.has_role("monitor") && no_role.identity() == Some("bob"));
+    let no_endpoint = login(realm_with("          skip-endpoint: true\n"))
+        .await
+        .unwrap();
+    assert_eq!(no_endpoint.endpoint(), None);
+    // Without an identity the realm fails closed (a chain must name someone).
+    assert!(
+        login(realm_with("          skip-identity: true\n"))
+            .await
+            .is_err()
+    );
 }
