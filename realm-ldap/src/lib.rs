@@ -61,4 +61,4 @@ mod ops;
 mod roles;
 mod tls;
 
-pub use module::{CLASS_NAME, LdapLoginModule, LdapOutcome, register};
+pub use module::{CLASS_NAME, HAZELCAST_CLASS_NAMES, LdapLoginModule, LdapOutcome, register};

@@ -807,8 +807,36 @@ impl LoginModule for LdapLoginModule {
     }
 }
 
-/// Registers the `ldap` authentication type.
+/// Hazelcast's class names for its two LDAP modules, accepted so that Hazelcast `jaas`
+/// configurations work as written (both mean the same module here: the properties decide).
+pub const HAZELCAST_CLASS_NAMES: &[&str] = &[
+    "com.hazelcast.security.loginimpl.LdapLoginModule",
+    "com.hazelcast.security.loginimpl.BasicLdapLoginModule",
+];
+
+/// Registers the `ldap` authentication type and the LDAP login-module class names
+/// ([`CLASS_NAME`] and Hazelcast's), whose properties are the typed option names or Hazelcast's
+/// (`roleMappingAttribute`, `java.naming.provider.url`, …). Relative paths in properties resolve
+/// against the working directory.
 pub fn register(registry: &mut Registry) {
+    for class in std::iter::once(CLASS_NAME).chain(HAZELCAST_CLASS_NAMES.iter().copied()) {
+        registry.register_login_module(class, |spec| {
+            let (config, warnings) = realm_core::config::ldap_config_from_properties(
+                spec.properties,
+                spec.realm,
+                std::path::Path::new("."),
+            )?;
+            for w in warnings {
+                spec.warn(w);
+            }
+            let mut more = Vec::new();
+            let module = LdapLoginModule::new(spec.realm, &config, &mut more)?;
+            for w in more {
+                spec.warn(w);
+            }
+            Ok(Arc::new(module))
+        });
+    }
     registry.register_authentication_type("ldap", |spec| match spec.authentication {
         AuthenticationConfig::Ldap(c) => {
             let module = LdapLoginModule::new(spec.realm, c, spec.warnings)?;

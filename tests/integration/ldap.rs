@@ -1035,3 +1035,49 @@ async fn skip_flags_leave_out_identity_roles_or_endpoint() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn hazelcast_jaas_ldap_modules_work_with_their_own_option_names() {
+    let s = Slapd::shared();
+    let sec = security(&format!(
+        "security:\n  realms:\n    - name: corp\n      authentication:\n        jaas:\n          - class-name: com.hazelcast.security.loginimpl.LdapLoginModule\n            usage: REQUIRED\n            properties:\n              java.naming.provider.url: {}\n              java.naming.security.principal: {}\n              java.naming.security.credentials: {}\n              com.sun.jndi.ldap.read.timeout: \"2000\"\n              java.naming.referral: ignore\n              roleMappingMode: reverse\n              roleMappingAttribute: member\n              roleNameAttribute: cn\n              roleRecursionMaxDepth: \"2\"\n",
+        s.url(),
+        s.service_dn(),
+        s.service_password()
+    ));
+    let subject = sec
+        .realm("corp")
+        .unwrap()
+        .login(
+            Credentials::password("alice", "wonderland"),
+            Endpoint::default(),
+        )
+        .await
+        .unwrap();
+    assert!(subject.has_role("Readers") && subject.has_role("Staff"));
+    assert!(
+        sec.warnings()
+            .iter()
+            .any(|w| w.contains("java.naming.referral")),
+        "{:?}",
+        sec.warnings()
+    );
+    // A bad option is a start-up error that names it.
+    let loaded = load_str(
+        "security:\n  realms:\n    - name: corp\n      authentication:\n        jaas:\n          - class-name: realm.ldap.LdapLoginModule\n            properties:\n              url: ldap://127.0.0.1:1\n              roleMappingMode: sideways\n",
+        Syntax::Yaml,
+        "s.yaml".as_ref(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let mut r = Registry::new();
+    realm_jaas_chain::register(&mut r);
+    realm_ldap::register(&mut r);
+    let err = Security::from_config(&loaded.config, &r)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("role-mapping-mode") && err.contains("sideways"),
+        "{err}"
+    );
+}

@@ -1977,3 +1977,104 @@ pub(crate) fn base_dir(file: &Path) -> PathBuf {
         .filter(|c| !matches!(c, std::path::Component::CurDir))
         .collect()
 }
+
+/// Hazelcast's option names for its LDAP login modules (and the JNDI ones it passes through),
+/// with the typed keys they mean.
+const LDAP_PROPERTY_KEYS: &[(&str, &str)] = &[
+    ("java.naming.provider.url", "url"),
+    (
+        "java.naming.ldap.factory.socket",
+        "socket-factory-class-name",
+    ),
+    ("java.naming.security.principal", "system-user-dn"),
+    ("java.naming.security.credentials", "system-user-password"),
+    (
+        "java.naming.security.authentication",
+        "system-authentication",
+    ),
+    ("com.sun.jndi.ldap.connect.timeout", "connect-timeout"),
+    ("com.sun.jndi.ldap.read.timeout", "operation-timeout"),
+    ("parseDN", "parse-dn"),
+    ("roleContext", "role-context"),
+    ("roleFilter", "role-filter"),
+    ("roleMappingAttribute", "role-mapping-attribute"),
+    ("roleMappingMode", "role-mapping-mode"),
+    ("roleNameAttribute", "role-name-attribute"),
+    ("roleRecursionMaxDepth", "role-recursion-max-depth"),
+    ("roleSearchScope", "role-search-scope"),
+    ("userNameAttribute", "user-name-attribute"),
+    ("passwordAttribute", "password-attribute"),
+    ("userContext", "user-context"),
+    ("userFilter", "user-filter"),
+    ("userSearchScope", "user-search-scope"),
+    ("skipAuthentication", "skip-authentication"),
+    ("securityRealm", "security-realm"),
+    ("skipIdentity", "skip-identity"),
+    ("skipEndpoint", "skip-endpoint"),
+    ("skipRole", "skip-role"),
+];
+
+/// Reads the properties of an LDAP login module named in a `jaas` chain into the same
+/// [`LdapConfig`] the typed `ldap` element gives, with the same checks. Accepts Hazelcast's
+/// option names (`roleMappingAttribute`, `java.naming.provider.url`, …) and the typed names
+/// (`role-mapping-attribute`, `url`, …). Other JNDI properties (`java.naming.*`,
+/// `com.sun.jndi.*`) have no meaning here and are ignored with a warning. Returns the
+/// configuration and the warnings, or every error joined.
+pub fn ldap_config_from_properties(
+    properties: &Properties,
+    realm: &str,
+    base_dir: &Path,
+) -> Result<(LdapConfig, Vec<String>), String> {
+    let mut entries = Vec::new();
+    let mut warnings = Vec::new();
+    let pos = Pos::new(1, 1);
+    for (key, value) in properties {
+        let typed = LDAP_PROPERTY_KEYS
+            .iter()
+            .find(|(h, _)| h == key)
+            .map(|(_, t)| *t)
+            .unwrap_or(key.as_str());
+        if typed.starts_with("java.") || typed.starts_with("com.sun.") {
+            warnings.push(format!(
+                "property `{key}` is a JNDI setting with no meaning here; ignored"
+            ));
+            continue;
+        }
+        let text = match value {
+            PropertyValue::Text(t) => t.clone(),
+            PropertyValue::Secret(s) => s.expose_str().unwrap_or_default().to_string(),
+        };
+        // Values are final: keep the mapper from reading `${…}` in them again.
+        let text = text.replace("${", "$${");
+        entries.push(Entry {
+            key: typed.to_string(),
+            key_pos: pos,
+            value: Node::scalar(pos, text),
+        });
+    }
+    let node = Node {
+        pos,
+        value: Value::Map(entries),
+    };
+    let file = PathBuf::from(format!("<properties of realm {realm}>"));
+    let no_env = |_: &str| None;
+    let mut cx = Cx::new(Diags::new(&file), base_dir.to_path_buf(), &no_env);
+    let config = ldap(&mut cx, &node, "properties", Some(realm));
+    let diags = cx.diags.into_sorted();
+    let text = |d: &super::Diagnostic| format!("{}: {}", d.path, d.message);
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.severity == super::Severity::Error)
+        .map(text)
+        .collect();
+    warnings.extend(
+        diags
+            .iter()
+            .filter(|d| d.severity != super::Severity::Error)
+            .map(text),
+    );
+    match config {
+        Some(c) if errors.is_empty() => Ok((c, warnings)),
+        _ => Err(errors.join("; ")),
+    }
+}

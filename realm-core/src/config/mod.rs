@@ -37,7 +37,7 @@ mod xml;
 mod yaml;
 
 pub use diag::{ConfigError, Diagnostic, Severity};
-pub use map::{ClassKind, ClassRef, EnvLookup};
+pub use map::{ClassKind, ClassRef, EnvLookup, ldap_config_from_properties};
 pub use model::*;
 pub use tree::{Entry, Node, Pos, Value};
 
