@@ -350,7 +350,21 @@ impl Inner {
         let mut warnings = Vec::new();
         let (entry, found) = match &self.admin {
             Some(admin) => {
-                let entry = self.find_user(admin, login, &budget, &stats).await?;
+                let entry = match self.find_user(admin, login, &budget, &stats).await {
+                    Err(Fault::Denied(why))
+                        if why.starts_with("unknown user")
+                            && !self.skip_auth
+                            && self.password_attr.is_none() =>
+                    {
+                        // An unknown user costs a bind too, so that the answer's timing does
+                        // not tell which names exist.
+                        if let Some(pw) = password {
+                            self.dummy_bind(pw, &budget, &stats).await;
+                        }
+                        return Err(Fault::Denied(why));
+                    }
+                    other => other?,
+                };
                 if !self.skip_auth {
                     let pw = password.ok_or_else(|| Fault::Denied("no password".into()))?;
                     match &self.password_attr {
@@ -596,6 +610,22 @@ impl Inner {
                     dns.len()
                 )))
             }
+        }
+    }
+
+    /// A bind that cannot succeed (no such entry), for an unknown user: the same round trip as a
+    /// real verification. Its result is ignored; the connection goes back to the bind pool.
+    async fn dummy_bind(&self, password: &Secret, budget: &Budget, stats: &Stats) {
+        let Ok(mut conn) = self.binds.take(budget).await else {
+            return;
+        };
+        let pw = password.expose_str().unwrap_or("x");
+        stats.add(1, 1);
+        let dn = "cn=realm-no-such-user,cn=realm-no-such-user";
+        if let Ok(res) = budget.run("bind", conn.ldap.simple_bind(dn, pw)).await
+            && res.rc == 49
+        {
+            self.binds.put_back(conn);
         }
     }
 

@@ -1081,3 +1081,65 @@ async fn hazelcast_jaas_ldap_modules_work_with_their_own_option_names() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_user_costs_a_bind_like_a_wrong_password() {
+    let s = Slapd::shared();
+    let m = search_mode(s, "");
+    ok(&m, "alice", "wonderland").await;
+    let wrong = m.authenticate("alice", Some(&Secret::from("nope"))).await;
+    let unknown = m
+        .authenticate("no-such-user", Some(&Secret::from("nope")))
+        .await;
+    assert!(matches!(wrong, Err(LoginError::Denied(_))));
+    assert!(matches!(unknown, Err(LoginError::Denied(_))));
+    // Same requests on the wire: search + bind (both refused), so timing does not tell them apart.
+    let (admin, binds) = m.connections_opened();
+    assert_eq!(
+        (admin, binds),
+        (1, 1),
+        "the dummy bind reused the bind pool"
+    );
+}
+
+#[test]
+fn the_system_trust_store_honours_ssl_cert_file() {
+    let s = Slapd::shared();
+    let dir = crate::temp_dir("ldap", "ssl-cert-file");
+    std::fs::write(
+        dir.join("realm.yaml"),
+        format!(
+            "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n          url: {}\n          system-user-dn: {}\n          system-user-password: {}\n          role-mapping-attribute: description\n",
+            s.ldaps_url(),
+            s.service_dn(),
+            s.service_password()
+        ),
+    )
+    .unwrap();
+    let login = |cert_file: Option<&std::path::Path>| {
+        let mut c = crate::realm_command(
+            &dir,
+            &[
+                "login",
+                "--config",
+                "realm.yaml",
+                "--realm",
+                "corp",
+                "--username",
+                "alice",
+                "--password-stdin",
+            ],
+        );
+        c.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+        if let Some(f) = cert_file {
+            c.env("SSL_CERT_FILE", f);
+        }
+        crate::run(c, "wonderland\n")
+    };
+    let out = login(Some(s.ca_file()));
+    assert_eq!(out.status.code(), Some(0), "{}", crate::text(&out.stderr));
+    // Another CA: the harness's certificate is not trusted, the directory is unavailable.
+    let other = realm_testkit::tls::Pki::generate(&dir.join("other-ca"), &["127.0.0.1"]);
+    let out = login(Some(&other.ca_cert));
+    assert_eq!(out.status.code(), Some(3), "{}", crate::text(&out.stderr));
+}
