@@ -914,6 +914,20 @@ mod tests {
     }
 
     #[test]
+    fn a_base_dn_in_the_url_is_read() {
+        assert_eq!(
+            url_base_dn("ldap://h:389/dc=example,dc=com"),
+            Some("dc=example,dc=com".into())
+        );
+        assert_eq!(
+            url_base_dn("ldaps://h/ou=A%20B,dc=x?cn?sub"),
+            Some("ou=A B,dc=x".into())
+        );
+        assert_eq!(url_base_dn("ldap://h:389"), None);
+        assert_eq!(url_base_dn("ldap://h:389/"), None);
+    }
+
+    #[test]
     fn domain_becomes_a_base_dn() {
         assert_eq!(domain_base("realm.test"), "DC=realm,DC=test");
     }

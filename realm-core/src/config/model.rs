@@ -286,7 +286,7 @@ pub struct LdapConfig {
     pub role_recursion_max_depth: u32,
     /// `role-search-scope` (default `subtree`).
     pub role_search_scope: SearchScope,
-    /// `user-name-attribute` (default `uid`).
+    /// `user-name-attribute` (default `uid`; with `domain`, `sAMAccountName`).
     pub user_name_attribute: String,
     /// `system-user-dn`: the admin account; switches to search-then-verify authentication.
     pub system_user_dn: Option<String>,
@@ -300,7 +300,8 @@ pub struct LdapConfig {
     pub password_attribute: Option<String>,
     /// `user-context`: search base for users.
     pub user_context: Option<String>,
-    /// `user-filter` (default `(uid={login})`).
+    /// `user-filter` (default `(uid={login})`; with `domain`,
+    /// `(&(objectClass=user)(userPrincipalName={0}))`).
     pub user_filter: String,
     /// `user-search-scope` (default `subtree`).
     pub user_search_scope: SearchScope,
