@@ -16,6 +16,7 @@ mod file_realm;
 mod keychain;
 mod keychain_config;
 mod ldap;
+mod ldap_ad;
 mod login;
 mod secrets;
 mod users;
