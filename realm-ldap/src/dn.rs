@@ -17,6 +17,7 @@
 
 use crate::escape::dn_value;
 use std::fmt;
+use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
@@ -57,6 +58,8 @@ impl Ava {
 #[derive(Clone, Debug)]
 pub struct Dn {
     rdns: Vec<Vec<Ava>>,
+    /// The normalised form, computed once: equality and hashing compare it.
+    norm: String,
 }
 
 /// A string that is not a distinguished name.
@@ -90,6 +93,18 @@ fn normalise_type(t: &str) -> String {
 }
 
 fn normalise_value(v: &str) -> String {
+    // Fast path for the common case: nothing to fold, no runs of spaces to collapse.
+    let plain = !v.starts_with(' ')
+        && !v.ends_with(' ')
+        && !v.contains("  ")
+        && v.chars().all(|c| {
+            (c == ' ' || !c.is_whitespace())
+                && (c.is_ascii() && !c.is_ascii_uppercase()
+                    || c.to_lowercase().eq(std::iter::once(c)))
+        });
+    if plain {
+        return v.to_string();
+    }
     v.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -119,9 +134,7 @@ impl Dn {
 
     /// The parent entry's DN (`None` for the root).
     pub fn parent(&self) -> Option<Dn> {
-        (!self.rdns.is_empty()).then(|| Dn {
-            rdns: self.rdns.iter().skip(1).cloned().collect(),
-        })
+        (!self.rdns.is_empty()).then(|| Dn::from_rdns(self.rdns.iter().skip(1).cloned().collect()))
     }
 
     /// True if `self` is `ancestor` or lies below it.
@@ -136,8 +149,16 @@ impl Dn {
                 .all(|(a, b)| rdn_key(a) == rdn_key(b))
     }
 
-    fn key(&self) -> Vec<Vec<(&str, &str)>> {
-        self.rdns.iter().map(|r| rdn_key(r)).collect()
+    fn from_rdns(rdns: Vec<Vec<Ava>>) -> Dn {
+        // Length-prefixed, so no value can imitate a separator.
+        let mut norm = String::new();
+        for rdn in &rdns {
+            for (t, v) in rdn_key(rdn) {
+                let _ = write!(norm, "{}:{t}{}:{v}", t.len(), v.len());
+            }
+            norm.push('|');
+        }
+        Dn { rdns, norm }
     }
 }
 
@@ -152,7 +173,7 @@ fn rdn_key(rdn: &[Ava]) -> Vec<(&str, &str)> {
 
 impl PartialEq for Dn {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        self.norm == other.norm
     }
 }
 
@@ -160,7 +181,7 @@ impl Eq for Dn {}
 
 impl Hash for Dn {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
+        self.norm.hash(state);
     }
 }
 
@@ -202,7 +223,7 @@ impl FromStr for Dn {
         let mut rdns = Vec::new();
         p.skip_spaces();
         if p.peek().is_none() {
-            return Ok(Dn { rdns });
+            return Ok(Dn::from_rdns(rdns));
         }
         loop {
             let mut rdn = Vec::new();
@@ -224,7 +245,7 @@ impl FromStr for Dn {
                 }
             }
         }
-        Ok(Dn { rdns })
+        Ok(Dn::from_rdns(rdns))
     }
 }
 

@@ -207,7 +207,8 @@ impl LdapLoginModule {
                 realm: realm.to_string(),
                 urls: c.url.clone(),
                 admin,
-                binds: BindPool::new(connector, pool_size, lifetime),
+                // User binds are exclusive leases: keep more of them idle than admin connections.
+                binds: BindPool::new(connector, pool_size.saturating_mul(4).max(8), lifetime),
                 roles,
                 user_name_attr: c.user_name_attribute.clone(),
                 user_context: c.user_context.clone().unwrap_or_else(|| {
@@ -474,18 +475,21 @@ impl Inner {
         Ok(found.clone())
     }
 
-    /// The role settings with an empty role context resolved.
+    /// The role settings with an empty role context resolved (borrowed when nothing changes).
     async fn role_settings(
         &self,
         ldap: &mut ldap3::Ldap,
         budget: &Budget,
         stats: &Stats,
-    ) -> Result<RoleSettings, Fault> {
-        let mut s = self.roles.clone();
-        if s.context.is_empty() && s.mode == realm_core::config::RoleMappingMode::Reverse {
+    ) -> Result<std::borrow::Cow<'_, RoleSettings>, Fault> {
+        if self.roles.context.is_empty()
+            && self.roles.mode == realm_core::config::RoleMappingMode::Reverse
+        {
+            let mut s = self.roles.clone();
             s.context = self.base("", ldap, budget, stats).await?;
+            return Ok(std::borrow::Cow::Owned(s));
         }
-        Ok(s)
+        Ok(std::borrow::Cow::Borrowed(&self.roles))
     }
 
     /// Applies `role-mappings`: without a table, the group names are the roles.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+use ldap3::controls::{Control, ControlType, PagedResults};
 use ldap3::{Ldap, ResultEntry, Scope, SearchEntry, SearchOptions};
 
 use crate::conn::{Budget, Fault, Stats, describe};
@@ -257,71 +257,78 @@ pub(crate) async fn search_all(
     budget: &Budget,
     stats: &Stats,
 ) -> Result<Vec<Entry>, Fault> {
-    let page = i32::try_from(page_size).unwrap_or(i32::MAX);
-    let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> = vec![
-        Box::new(EntriesOnly::new()),
-        Box::new(PagedResults::new(page)),
-    ];
-    stats.add(1, 1);
-    let mut stream = budget
-        .run(
-            "group search",
-            ldap.streaming_search_with(adapters, base, scope, filter, attrs.to_vec()),
-        )
-        .await?;
+    let size = i32::try_from(page_size).unwrap_or(i32::MAX);
     let mut out = Vec::new();
     let mut ranged = Vec::new();
-    let mut seen_pages = 1u32;
-    loop {
-        let next = budget.run("group search", stream.next()).await;
-        match next {
-            Ok(Some(re)) => {
-                let (e, more) = convert(re)?;
-                if !more.is_empty() {
-                    ranged.push((out.len(), more));
+    let mut cookie: Vec<u8> = Vec::new();
+    // Bounded like everything else: a server that keeps sending cookies cannot hold the login
+    // past its deadline, and 100 000 pages is far beyond any directory.
+    for _page in 0..100_000u32 {
+        stats.add(1, 1);
+        let res = budget
+            .run(
+                "group search",
+                ldap.with_controls(PagedResults { size, cookie }).search(
+                    base,
+                    scope,
+                    filter,
+                    attrs.to_vec(),
+                ),
+            )
+            .await?;
+        let (entries, result) = (res.0, res.1);
+        match result.rc {
+            0 | 10 => {}
+            32 => return Ok(Vec::new()),
+            4 | 3 | 11 => {
+                let msg = format!(
+                    "incomplete group search under {base:?} ({}) after {} entries: roles would \
+                     be missing, so the login cannot be decided",
+                    describe(&result),
+                    out.len() + entries.len()
+                );
+                tracing::warn!("{msg}");
+                return Err(Fault::Unavailable(msg));
+            }
+            _ => {
+                return Err(Fault::Unavailable(format!(
+                    "group search under {base:?} failed: {}",
+                    describe(&result)
+                )));
+            }
+        }
+        for re in entries {
+            if re.is_ref() || re.is_intermediate() {
+                continue;
+            }
+            let (e, more) = convert(re)?;
+            if !more.is_empty() {
+                ranged.push((out.len(), more));
+            }
+            out.push(e);
+        }
+        cookie = result
+            .ctrls
+            .iter()
+            .find_map(|c| match c {
+                Control(Some(ControlType::PagedResults), raw) => {
+                    Some(raw.parse::<PagedResults>().cookie)
                 }
-                out.push(e);
-                // The paged adapter issues one request per page; count them as they come.
-                let pages = (out.len() as u64 / u64::from(page_size.max(1))) as u32 + 1;
-                if pages > seen_pages {
-                    stats.add(pages - seen_pages, pages - seen_pages);
-                    seen_pages = pages;
+                _ => None,
+            })
+            .unwrap_or_default();
+        if cookie.is_empty() {
+            for (i, more) in ranged {
+                if let Some(e) = out.get_mut(i) {
+                    complete_ranges(ldap, e, more, budget, stats).await?;
                 }
             }
-            Ok(None) => break,
-            Err(f) => {
-                let _ = stream.finish().await;
-                return Err(f);
-            }
+            return Ok(out);
         }
     }
-    let res = stream.finish().await;
-    match res.rc {
-        0 | 10 => {}
-        32 => return Ok(Vec::new()),
-        4 | 3 | 11 => {
-            let msg = format!(
-                "incomplete group search under {base:?} ({}) after {} entries: roles would be \
-                 missing, so the login cannot be decided",
-                describe(&res),
-                out.len()
-            );
-            tracing::warn!("{msg}");
-            return Err(Fault::Unavailable(msg));
-        }
-        _ => {
-            return Err(Fault::Unavailable(format!(
-                "group search under {base:?} failed: {}",
-                describe(&res)
-            )));
-        }
-    }
-    for (i, more) in ranged {
-        if let Some(e) = out.get_mut(i) {
-            complete_ranges(ldap, e, more, budget, stats).await?;
-        }
-    }
-    Ok(out)
+    Err(Fault::Unavailable(format!(
+        "group search under {base:?} never ended (100000 pages)"
+    )))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! frontier's entries. Cycles end because a DN is expanded once; a referenced group that does not
 //! exist is skipped with a warning.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use ldap3::{Ldap, Scope};
 use realm_core::config::{RoleMappingMode, RoleRecursionStrategy};
@@ -171,14 +171,10 @@ struct Node {
 }
 
 /// A short label for paths: the first RDN's value (`cn=L2a,ou=…` → `L2a`).
-fn label(raw: &str) -> String {
-    raw.parse::<Dn>()
-        .ok()
-        .and_then(|d| {
-            d.rdns()
-                .next()
-                .and_then(|r| r.first().map(|a| a.value.clone()))
-        })
+fn label(dn: &Dn, raw: &str) -> String {
+    dn.rdns()
+        .next()
+        .and_then(|r| r.first().map(|a| a.value.clone()))
         .unwrap_or_else(|| raw.to_string())
 }
 
@@ -265,7 +261,10 @@ async fn direct_mode(
                     )),
                     Some(e) => {
                         let mut path = n.path.clone();
-                        path.push(label(&e.dn));
+                        match e.dn.parse::<Dn>() {
+                            Ok(d) => path.push(label(&d, &e.dn)),
+                            Err(_) => path.push(e.dn.clone()),
+                        }
                         if let Some(name_attr) = &s.name_attr {
                             for name in e.values(name_attr) {
                                 found.add(name, path.clone());
@@ -303,7 +302,7 @@ async fn reverse_mode(
     if let Ok(d) = user.dn.parse::<Dn>() {
         visited.insert(d);
     }
-    let mut frontier = vec![Node {
+    let frontier = vec![Node {
         raw: user.dn.clone(),
         path: Vec::new(),
     }];
@@ -319,17 +318,17 @@ async fn reverse_mode(
     if want.is_empty() {
         want.push("1.1");
     }
+    let mut frontier: Vec<(Dn, Node)> = frontier
+        .into_iter()
+        .filter_map(|n| n.raw.parse::<Dn>().ok().map(|d| (d, n)))
+        .collect();
     for level in 1..=s.max_depth {
         if frontier.is_empty() {
             break;
         }
-        let by_dn: HashMap<Dn, &Node> = frontier
-            .iter()
-            .filter_map(|n| n.raw.parse::<Dn>().ok().map(|d| (d, n)))
-            .collect();
-        let mut next = Vec::new();
+        let mut next: Vec<(Dn, Node)> = Vec::new();
         for chunk in frontier.chunks(FILTER_BATCH) {
-            let dns: Vec<&str> = chunk.iter().map(|n| n.raw.as_str()).collect();
+            let dns: Vec<&str> = chunk.iter().map(|(_, n)| n.raw.as_str()).collect();
             let filter = or_filter(template, &dns);
             let mut l = ldap.clone();
             let entries = ops::search_all(
@@ -354,32 +353,29 @@ async fn reverse_mode(
                         continue;
                     }
                 };
-                if !visited.insert(dn) {
+                if visited.contains(&dn) {
                     continue;
                 }
-                // Which frontier member brought this group in.
-                let parent = match chunk {
-                    [only] => Some(only.clone()),
+                visited.insert(dn.clone());
+                // Which frontier member brought this group in (for the trace's path).
+                let parent: Option<&Node> = match chunk {
+                    [(_, only)] => Some(only),
                     _ => s.mapping_attr.as_ref().and_then(|m| {
                         e.values(m).iter().find_map(|v| {
-                            v.parse::<Dn>()
-                                .ok()
-                                .and_then(|d| by_dn.get(&d).map(|n| (*n).clone()))
+                            let d = v.parse::<Dn>().ok()?;
+                            chunk.iter().find(|(fd, _)| *fd == d).map(|(_, n)| n)
                         })
                     }),
                 };
-                let mut path = parent.map(|p| p.path).unwrap_or_default();
-                path.push(label(&e.dn));
+                let mut path = parent.map(|p| p.path.clone()).unwrap_or_default();
+                path.push(label(&dn, &e.dn));
                 if let Some(name_attr) = &s.name_attr {
                     for name in e.values(name_attr) {
                         found.add(name, path.clone());
                     }
                 }
                 if level < s.max_depth {
-                    next.push(Node {
-                        raw: e.dn.clone(),
-                        path,
-                    });
+                    next.push((dn, Node { raw: e.dn, path }));
                 }
             }
         }
@@ -415,7 +411,10 @@ async fn in_chain_mode(
     )
     .await?;
     for e in entries {
-        let path = vec![format!("{} (in-chain)", label(&e.dn))];
+        let l =
+            e.dn.parse::<Dn>()
+                .map_or_else(|_| e.dn.clone(), |d| label(&d, &e.dn));
+        let path = vec![format!("{l} (in-chain)")];
         if let Some(name_attr) = &s.name_attr {
             for name in e.values(name_attr) {
                 found.add(name, path.clone());
