@@ -17,7 +17,6 @@
 
 use crate::escape::dn_value;
 use std::fmt;
-use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
@@ -30,6 +29,8 @@ pub struct Ava {
     pub value: String,
     norm_attr: String,
     norm_value: String,
+    /// Written as `#hex` (BER): printed back the same way.
+    hex: bool,
 }
 
 impl Ava {
@@ -45,6 +46,7 @@ impl Ava {
             value,
             norm_attr,
             norm_value,
+            hex,
         }
     }
 
@@ -59,7 +61,7 @@ impl Ava {
 pub struct Dn {
     rdns: Vec<Vec<Ava>>,
     /// The normalised form, computed once: equality and hashing compare it.
-    norm: String,
+    norm: Vec<u8>,
 }
 
 /// A string that is not a distinguished name.
@@ -85,25 +87,29 @@ const OIDS: &[(&str, &str)] = &[
 ];
 
 fn normalise_type(t: &str) -> String {
-    let lower = t.trim().to_ascii_lowercase();
-    let lower = lower.strip_prefix("oid.").unwrap_or(&lower).to_string();
+    let t = t.trim();
+    let t = match t.get(..4) {
+        Some(p) if p.eq_ignore_ascii_case("oid.") => t.get(4..).unwrap_or_default(),
+        _ => t,
+    };
     OIDS.iter()
-        .find(|(oid, _)| *oid == lower)
-        .map_or(lower, |(_, name)| (*name).to_string())
+        .find(|(oid, _)| *oid == t)
+        .map_or_else(|| t.to_ascii_lowercase(), |(_, name)| (*name).to_string())
 }
 
 fn normalise_value(v: &str) -> String {
-    // Fast path for the common case: nothing to fold, no runs of spaces to collapse.
+    // Fast path for the common case: no runs of spaces to collapse, so only case to fold (one
+    // allocation; the general path below makes three).
     let plain = !v.starts_with(' ')
         && !v.ends_with(' ')
         && !v.contains("  ")
-        && v.chars().all(|c| {
-            (c == ' ' || !c.is_whitespace())
-                && (c.is_ascii() && !c.is_ascii_uppercase()
-                    || c.to_lowercase().eq(std::iter::once(c)))
-        });
+        && v.chars().all(|c| c == ' ' || !c.is_whitespace());
     if plain {
-        return v.to_string();
+        return if v.is_ascii() {
+            v.to_ascii_lowercase()
+        } else {
+            v.to_lowercase()
+        };
     }
     v.split_whitespace()
         .collect::<Vec<_>>()
@@ -150,13 +156,31 @@ impl Dn {
     }
 
     fn from_rdns(rdns: Vec<Vec<Ava>>) -> Dn {
-        // Length-prefixed, so no value can imitate a separator.
-        let mut norm = String::new();
+        // Length-prefixed, so no value can imitate a separator; no formatting machinery and,
+        // for the usual single-valued RDN, no temporary vector.
+        fn push(norm: &mut Vec<u8>, part: &str) {
+            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+            norm.extend_from_slice(&len.to_le_bytes());
+            norm.extend_from_slice(part.as_bytes());
+        }
+        let size = rdns
+            .iter()
+            .flatten()
+            .map(|a| a.norm_attr.len() + a.norm_value.len() + 8)
+            .sum::<usize>()
+            + 4 * rdns.len();
+        let mut norm = Vec::with_capacity(size);
         for rdn in &rdns {
-            for (t, v) in rdn_key(rdn) {
-                let _ = write!(norm, "{}:{t}{}:{v}", t.len(), v.len());
+            push(&mut norm, "");
+            if let [one] = rdn.as_slice() {
+                push(&mut norm, &one.norm_attr);
+                push(&mut norm, &one.norm_value);
+            } else {
+                for (t, v) in rdn_key(rdn) {
+                    push(&mut norm, t);
+                    push(&mut norm, v);
+                }
             }
-            norm.push('|');
         }
         Dn { rdns, norm }
     }
@@ -196,11 +220,7 @@ impl fmt::Display for Dn {
                 if j > 0 {
                     f.write_str("+")?;
                 }
-                if a.value.starts_with('#')
-                    && a.norm_value == a.value.to_ascii_lowercase()
-                    && a.value.len() > 1
-                    && a.value.chars().skip(1).all(|c| c.is_ascii_hexdigit())
-                {
+                if a.hex {
                     write!(f, "{}={}", a.attr, a.value)?;
                 } else {
                     write!(f, "{}={}", a.attr, dn_value(&a.value))?;
@@ -376,6 +396,16 @@ mod tests {
 
     fn dn(s: &str) -> Dn {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn an_escaped_hash_value_is_not_printed_as_hex() {
+        // Found by the round-trip property test: `\#abc` is text, not a BER value.
+        let d = dn("cn=\\#abc,dc=x");
+        assert_eq!(d.to_string(), "cn=\\#abc,dc=x");
+        assert_eq!(d.to_string().parse::<Dn>().unwrap(), d);
+        let h = dn("cn=#04024869,dc=x");
+        assert_eq!(h.to_string(), "cn=#04024869,dc=x");
     }
 
     #[test]

@@ -386,12 +386,12 @@ impl Inner {
                 }
                 let found = self
                     .with_admin(admin, &budget, &stats, |mut ldap| {
-                        let entry = entry.clone();
+                        let entry = &entry;
                         async move {
                             let st = Stats::default();
                             let r = match self.role_settings(&mut ldap, &budget, &st).await {
                                 Ok(settings) => {
-                                    roles::resolve(&settings, &ldap, &entry, &budget, &st).await
+                                    roles::resolve(&settings, &ldap, entry, &budget, &st).await
                                 }
                                 Err(f) => Err(f),
                             };
@@ -418,7 +418,7 @@ impl Inner {
                 ));
                 login.to_string()
             });
-        let (roles, role_paths) = self.map_roles(&found);
+        let (roles, role_paths) = self.map_roles(found);
         Ok(LdapOutcome {
             name,
             dn: entry.dn,
@@ -493,14 +493,10 @@ impl Inner {
     }
 
     /// Applies `role-mappings`: without a table, the group names are the roles.
-    fn map_roles(&self, found: &roles::Found) -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    fn map_roles(&self, found: roles::Found) -> (Vec<String>, Vec<(String, Vec<String>)>) {
         if self.role_mappings.is_empty() {
             let roles = found.roles.iter().map(|r| r.name.clone()).collect();
-            let paths = found
-                .roles
-                .iter()
-                .map(|r| (r.name.clone(), r.path.clone()))
-                .collect();
+            let paths = found.roles.into_iter().map(|r| (r.name, r.path)).collect();
             return (roles, paths);
         }
         let mut roles = Vec::new();
@@ -576,8 +572,8 @@ impl Inner {
         let base_used = std::sync::Mutex::new(String::new());
         let one = self
             .with_admin(admin, budget, stats, |mut ldap| {
-                let filter = filter.clone();
-                let attrs = attrs.clone();
+                let filter = &filter;
+                let attrs = &attrs;
                 let budget = *budget;
                 let base_used = &base_used;
                 async move {
@@ -590,7 +586,7 @@ impl Inner {
                         b.clone_from(&base);
                     }
                     let a: Vec<&str> = attrs.iter().map(String::as_str).collect();
-                    let r = ops::search_one(&mut ldap, &base, sc, &filter, &a, &budget, &st).await;
+                    let r = ops::search_one(&mut ldap, &base, sc, filter, &a, &budget, &st).await;
                     (r, st)
                 }
             })

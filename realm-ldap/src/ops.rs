@@ -66,7 +66,13 @@ fn convert(re: ResultEntry) -> Result<(Entry, Vec<(String, u64)>), Fault> {
         ..Entry::default()
     };
     let mut more = Vec::new();
-    for (name, values) in se.attrs {
+    for (mut name, values) in se.attrs {
+        // Most names have no option: fold them in place, without allocating.
+        if !name.contains(';') {
+            name.make_ascii_lowercase();
+            e.attrs.entry(name).or_default().extend(values);
+            continue;
+        }
         match parse_range(&name) {
             Some((base, hi)) => {
                 if let Some(hi) = hi {

@@ -9,6 +9,7 @@
 //! exist is skipped with a warning.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use ldap3::{Ldap, Scope};
 use realm_core::config::{RoleMappingMode, RoleRecursionStrategy};
@@ -70,7 +71,12 @@ impl Found {
 /// with the filter-escaped DN.
 pub(crate) fn member_filter(template: &str, dn: &str) -> String {
     let v = filter_value(dn);
-    template.replace("{memberDN}", &v).replace("{MEMBERDN}", &v)
+    let f = template.replace("{memberDN}", &v);
+    if f.contains("{MEMBERDN}") {
+        f.replace("{MEMBERDN}", &v)
+    } else {
+        f
+    }
 }
 
 /// One filter matching any of `dns`: `(|f1 f2 …)`, or the single filter.
@@ -298,14 +304,20 @@ async fn reverse_mode(
     let Some(template) = &s.filter else {
         return Ok(found);
     };
-    let mut visited: HashSet<Dn> = HashSet::new();
+    // Shared between the visited set and the frontier: no DN is cloned, none parsed twice.
+    let mut visited: HashSet<Arc<Dn>> = HashSet::new();
+    let mut frontier: Vec<(Arc<Dn>, Node)> = Vec::new();
     if let Ok(d) = user.dn.parse::<Dn>() {
-        visited.insert(d);
+        let d = Arc::new(d);
+        visited.insert(Arc::clone(&d));
+        frontier.push((
+            d,
+            Node {
+                raw: user.dn.clone(),
+                path: Vec::new(),
+            },
+        ));
     }
-    let frontier = vec![Node {
-        raw: user.dn.clone(),
-        path: Vec::new(),
-    }];
     let mut want: Vec<&str> = Vec::new();
     if let Some(n) = &s.name_attr {
         want.push(n);
@@ -318,15 +330,11 @@ async fn reverse_mode(
     if want.is_empty() {
         want.push("1.1");
     }
-    let mut frontier: Vec<(Dn, Node)> = frontier
-        .into_iter()
-        .filter_map(|n| n.raw.parse::<Dn>().ok().map(|d| (d, n)))
-        .collect();
     for level in 1..=s.max_depth {
         if frontier.is_empty() {
             break;
         }
-        let mut next: Vec<(Dn, Node)> = Vec::new();
+        let mut next: Vec<(Arc<Dn>, Node)> = Vec::new();
         for chunk in frontier.chunks(FILTER_BATCH) {
             let dns: Vec<&str> = chunk.iter().map(|(_, n)| n.raw.as_str()).collect();
             let filter = or_filter(template, &dns);
@@ -356,14 +364,15 @@ async fn reverse_mode(
                 if visited.contains(&dn) {
                     continue;
                 }
-                visited.insert(dn.clone());
+                let dn = Arc::new(dn);
+                visited.insert(Arc::clone(&dn));
                 // Which frontier member brought this group in (for the trace's path).
                 let parent: Option<&Node> = match chunk {
                     [(_, only)] => Some(only),
                     _ => s.mapping_attr.as_ref().and_then(|m| {
                         e.values(m).iter().find_map(|v| {
                             let d = v.parse::<Dn>().ok()?;
-                            chunk.iter().find(|(fd, _)| *fd == d).map(|(_, n)| n)
+                            chunk.iter().find(|(fd, _)| **fd == d).map(|(_, n)| n)
                         })
                     }),
                 };
