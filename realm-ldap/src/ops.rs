@@ -175,10 +175,11 @@ pub(crate) async fn search_one(
         .into_iter()
         .filter(|e| !e.is_ref() && !e.is_intermediate())
         .collect();
-    // 4 = sizeLimitExceeded: expected when two match; 10 = referral: ignored like continuation
-    // references; 32 = noSuchObject: the base does not exist, so nobody is under it.
+    // 4 = sizeLimitExceeded: expected when two match; 9 (partial results, LDAPv2 AD) and
+    // 10 = referral: ignored like continuation references; 32 = noSuchObject: the base does not
+    // exist, so nobody is under it.
     match res.1.rc {
-        0 | 4 | 10 => {}
+        0 | 4 | 9 | 10 => {}
         32 => return Ok(Found::None),
         _ => {
             return Err(Fault::Unavailable(format!(
@@ -284,7 +285,8 @@ pub(crate) async fn search_all(
             .await?;
         let (entries, result) = (res.0, res.1);
         match result.rc {
-            0 | 10 => {}
+            // 9 and 10: partial results and referrals, i.e. parts of the tree held elsewhere.
+            0 | 9 | 10 => {}
             32 => return Ok(Vec::new()),
             4 | 3 | 11 => {
                 let msg = format!(

@@ -1143,3 +1143,33 @@ fn the_system_trust_store_honours_ssl_cert_file() {
     let out = login(Some(&other.ca_cert));
     assert_eq!(out.status.code(), Some(3), "{}", crate::text(&out.stderr));
 }
+
+#[test]
+fn java_only_and_not_yet_supported_options_say_so() {
+    let w = warnings(
+        "url: ldaps://ldap.example.com\nsocket-factory-class-name: security.ldap.CustomSSLSocketFactory\nrole-mapping-attribute: memberOf",
+    );
+    assert!(
+        w.iter()
+            .any(|w| w.contains("socket factory") && w.contains("ignored")),
+        "{w:?}"
+    );
+    // A Kerberos (GSSAPI) admin bind is refused at start-up with a clear message, not at login.
+    let text = "security:\n  realms:\n    - name: krb\n      authentication:\n        kerberos:\n          principal: HTTP/host@EXAMPLE.COM\n          keytab-file: /nonexistent.keytab\n    - name: corp\n      authentication:\n        ldap:\n          url: ldaps://ldap.example.com\n          system-authentication: GSSAPI\n          security-realm: krb\n          role-mapping-attribute: memberOf\n";
+    let loaded = load_str(
+        text,
+        Syntax::Yaml,
+        "s.yaml".as_ref(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let Some(AuthenticationConfig::Ldap(c)) = &loaded.config.realm("corp").unwrap().authentication
+    else {
+        panic!("not ldap")
+    };
+    let err = LdapLoginModule::new("corp", c, &mut Vec::new()).unwrap_err();
+    assert!(
+        err.contains("GSSAPI") && err.contains("not supported yet"),
+        "{err}"
+    );
+}
