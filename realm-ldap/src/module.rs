@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ldap3::Scope;
-use realm_core::config::{AuthenticationConfig, LdapConfig, SearchScope, SkipFlags, Usage};
+use realm_core::config::{
+    AuthenticationConfig, LdapConfig, RoleRecursionStrategy, SearchScope, SkipFlags, Usage,
+};
 use realm_core::module::{LAST_IDENTITY, LoginError, LoginModule, ModuleContext, Verdict};
 use realm_core::registry::ChainLink;
 use realm_core::{Credentials, Principal, Registry, Secret};
@@ -62,6 +64,10 @@ struct Inner {
     binds: BindPool,
     roles: RoleSettings,
     user_name_attr: String,
+    /// The attributes read from the user entry (name and role attributes), decided at start-up.
+    user_attrs: Vec<String>,
+    /// `user_attrs` plus `password-attribute`: what the admin search asks for.
+    search_attrs: Vec<String>,
     user_context: String,
     user_filter: String,
     user_scope: Scope,
@@ -186,7 +192,15 @@ impl LdapLoginModule {
             None
         };
         let ad = x.domain.is_some();
-        let role_filter = c.role_filter.clone();
+        // The in-chain form of the filter is fixed by the configuration: build it once.
+        let role_filter = match (&c.role_filter, &c.role_mapping_attribute) {
+            (Some(f), Some(attr))
+                if x.role_recursion_strategy == RoleRecursionStrategy::InChain =>
+            {
+                Some(roles::in_chain_filter(f, attr))
+            }
+            (f, _) => f.clone(),
+        };
         let roles = RoleSettings {
             mode: c.role_mapping_mode,
             mapping_attr: c.role_mapping_attribute.clone(),
@@ -202,8 +216,14 @@ impl LdapLoginModule {
             strategy: x.role_recursion_strategy,
             page_size: x.page_size,
         };
+        let mut user_attrs = vec![c.user_name_attribute.clone()];
+        user_attrs.extend(roles::user_attrs(&roles));
+        let mut search_attrs = user_attrs.clone();
+        search_attrs.extend(c.password_attribute.iter().cloned());
         Ok(LdapLoginModule {
             inner: Arc::new(Inner {
+                user_attrs,
+                search_attrs,
                 realm: realm.to_string(),
                 urls: c.url.clone(),
                 admin,
@@ -563,11 +583,7 @@ impl Inner {
         stats: &Stats,
     ) -> Result<Entry, Fault> {
         let filter = user_filter(&self.user_filter, login, self.domain.as_deref());
-        let mut attrs: Vec<String> = vec![self.user_name_attr.clone()];
-        attrs.extend(roles::user_attrs(&self.roles));
-        if let Some(p) = &self.password_attr {
-            attrs.push(p.clone());
-        }
+        let attrs: Vec<&str> = self.search_attrs.iter().map(String::as_str).collect();
         let sc = self.user_scope;
         let base_used = std::sync::Mutex::new(String::new());
         let one = self
@@ -585,8 +601,8 @@ impl Inner {
                     if let Ok(mut b) = base_used.lock() {
                         b.clone_from(&base);
                     }
-                    let a: Vec<&str> = attrs.iter().map(String::as_str).collect();
-                    let r = ops::search_one(&mut ldap, &base, sc, filter, &a, &budget, &st).await;
+                    let r =
+                        ops::search_one(&mut ldap, &base, sc, filter, attrs, &budget, &st).await;
                     (r, st)
                 }
             })
@@ -701,11 +717,9 @@ impl Inner {
             }
         };
         let mut conn = self.bind_on(&bind_name, pw, budget, stats).await?;
+        let a: Vec<&str> = self.user_attrs.iter().map(String::as_str).collect();
         let entry = if self.domain.is_some() {
             let filter = user_filter(&self.user_filter, login, self.domain.as_deref());
-            let mut attrs: Vec<String> = vec![self.user_name_attr.clone()];
-            attrs.extend(roles::user_attrs(&self.roles));
-            let a: Vec<&str> = attrs.iter().map(String::as_str).collect();
             match ops::search_one(
                 &mut conn.ldap,
                 &self.user_context,
@@ -731,9 +745,6 @@ impl Inner {
                 }
             }
         } else {
-            let mut attrs: Vec<String> = vec![self.user_name_attr.clone()];
-            attrs.extend(roles::user_attrs(&self.roles));
-            let a: Vec<&str> = attrs.iter().map(String::as_str).collect();
             ops::read(&mut conn.ldap, login, &a, budget, stats, true)
                 .await?
                 .ok_or_else(|| {

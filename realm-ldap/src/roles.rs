@@ -57,6 +57,15 @@ pub(crate) struct Found {
 }
 
 impl Found {
+    /// Adds the values of `role-name-attribute` of group entry `e` as roles reached by `path`.
+    fn add_names(&mut self, s: &RoleSettings, e: &Entry, path: &[String]) {
+        if let Some(name_attr) = &s.name_attr {
+            for name in e.values(name_attr) {
+                self.add(name, path.to_vec());
+            }
+        }
+    }
+
     fn add(&mut self, name: &str, path: Vec<String>) {
         if !self.roles.iter().any(|r| r.name == name) {
             self.roles.push(FoundRole {
@@ -271,11 +280,7 @@ async fn direct_mode(
                             Ok(d) => path.push(label(&d, &e.dn)),
                             Err(_) => path.push(e.dn.clone()),
                         }
-                        if let Some(name_attr) = &s.name_attr {
-                            for name in e.values(name_attr) {
-                                found.add(name, path.clone());
-                            }
-                        }
+                        found.add_names(s, &e, &path);
                         if level < s.max_depth {
                             for v in e.values(&attr) {
                                 next.push(Node {
@@ -291,6 +296,29 @@ async fn direct_mode(
         frontier = next;
     }
     Ok(found)
+}
+
+/// A paged group search under `role-context` with `role-search-scope`.
+async fn search_groups(
+    s: &RoleSettings,
+    ldap: &Ldap,
+    filter: &str,
+    want: &[&str],
+    budget: &Budget,
+    stats: &Stats,
+) -> Result<Vec<Entry>, Fault> {
+    let mut l = ldap.clone();
+    ops::search_all(
+        &mut l,
+        &s.context,
+        s.scope,
+        filter,
+        want,
+        s.page_size,
+        budget,
+        stats,
+    )
+    .await
 }
 
 async fn reverse_mode(
@@ -338,18 +366,7 @@ async fn reverse_mode(
         for chunk in frontier.chunks(FILTER_BATCH) {
             let dns: Vec<&str> = chunk.iter().map(|(_, n)| n.raw.as_str()).collect();
             let filter = or_filter(template, &dns);
-            let mut l = ldap.clone();
-            let entries = ops::search_all(
-                &mut l,
-                &s.context,
-                s.scope,
-                &filter,
-                &want,
-                s.page_size,
-                budget,
-                stats,
-            )
-            .await?;
+            let entries = search_groups(s, ldap, &filter, &want, budget, stats).await?;
             for e in entries {
                 let dn = match e.dn.parse::<Dn>() {
                     Ok(d) => d,
@@ -378,11 +395,7 @@ async fn reverse_mode(
                 };
                 let mut path = parent.map(|p| p.path.clone()).unwrap_or_default();
                 path.push(label(&dn, &e.dn));
-                if let Some(name_attr) = &s.name_attr {
-                    for name in e.values(name_attr) {
-                        found.add(name, path.clone());
-                    }
-                }
+                found.add_names(s, &e, &path);
                 if level < s.max_depth {
                     next.push((dn, Node { raw: e.dn, path }));
                 }
@@ -401,34 +414,20 @@ async fn in_chain_mode(
     stats: &Stats,
 ) -> Result<Found, Fault> {
     let mut found = Found::default();
-    let (Some(template), Some(attr)) = (&s.filter, &s.mapping_attr) else {
+    let Some(template) = &s.filter else {
         return Ok(found);
     };
-    let filter = member_filter(&in_chain_filter(template, attr), &user.dn);
+    // `template` already carries the in-chain rule (built once by the module).
+    let filter = member_filter(template, &user.dn);
     let want: Vec<&str> = s.name_attr.iter().map(String::as_str).collect();
     let want = if want.is_empty() { vec!["1.1"] } else { want };
-    let mut l = ldap.clone();
-    let entries = ops::search_all(
-        &mut l,
-        &s.context,
-        s.scope,
-        &filter,
-        &want,
-        s.page_size,
-        budget,
-        stats,
-    )
-    .await?;
+    let entries = search_groups(s, ldap, &filter, &want, budget, stats).await?;
     for e in entries {
         let l =
             e.dn.parse::<Dn>()
                 .map_or_else(|_| e.dn.clone(), |d| label(&d, &e.dn));
         let path = vec![format!("{l} (in-chain)")];
-        if let Some(name_attr) = &s.name_attr {
-            for name in e.values(name_attr) {
-                found.add(name, path.clone());
-            }
-        }
+        found.add_names(s, &e, &path);
     }
     Ok(found)
 }
