@@ -17,15 +17,21 @@ fn user_dn(uid_rdn_value: &str) -> String {
 }
 
 /// The `ldap:` options of a realm, as YAML lines (indented by the caller's text).
-fn config(ldap_yaml: &str) -> LdapConfig {
-    let text = format!(
+/// A configuration with one realm `corp` whose `ldap:` options are `ldap_yaml` (one option per
+/// line; the lines are indented here).
+fn realm_yaml(ldap_yaml: &str) -> String {
+    format!(
         "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n{}",
         ldap_yaml
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| format!("          {}\n", l.trim()))
             .collect::<String>()
-    );
+    )
+}
+
+fn config(ldap_yaml: &str) -> LdapConfig {
+    let text = realm_yaml(ldap_yaml);
     let loaded = load_str(
         &text,
         Syntax::Yaml,
@@ -676,13 +682,7 @@ async fn ldaps_and_start_tls_with_the_harness_ca() {
 // Configuration
 
 fn warnings(ldap_yaml: &str) -> Vec<String> {
-    let text = format!(
-        "security:\n  realms:\n    - name: corp\n      authentication:\n        ldap:\n{}",
-        ldap_yaml
-            .lines()
-            .map(|l| format!("          {}\n", l.trim()))
-            .collect::<String>()
-    );
+    let text = realm_yaml(ldap_yaml);
     let loaded = load_str(
         &text,
         Syntax::Yaml,
@@ -824,23 +824,10 @@ async fn a_refused_start_tls_aborts_and_never_binds_in_clear_text() {
     assert!(!s.log().contains("BIND"), "{}", s.log());
 }
 
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn no_password_in_logs_traces_errors_or_debug() {
     let s = Slapd::shared();
-    let logs = Captured::default();
+    let logs = crate::Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())

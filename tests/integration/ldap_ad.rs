@@ -18,15 +18,19 @@ fn yaml(ldap_yaml: &str) -> String {
     )
 }
 
-fn module(ldap_yaml: &str) -> LdapLoginModule {
+fn load(ldap_yaml: &str) -> realm_core::config::Loaded {
     let text = yaml(ldap_yaml);
-    let loaded = load_str(
+    load_str(
         &text,
         Syntax::Yaml,
         "ad.yaml".as_ref(),
         &LoadOptions::default(),
     )
-    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    .unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn module(ldap_yaml: &str) -> LdapLoginModule {
+    let loaded = load(ldap_yaml);
     let Some(AuthenticationConfig::Ldap(c)) = &loaded.config.realm("ad").unwrap().authentication
     else {
         panic!("not ldap")
@@ -35,14 +39,7 @@ fn module(ldap_yaml: &str) -> LdapLoginModule {
 }
 
 fn security(ldap_yaml: &str) -> Security {
-    let text = yaml(ldap_yaml);
-    let loaded = load_str(
-        &text,
-        Syntax::Yaml,
-        "ad.yaml".as_ref(),
-        &LoadOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let loaded = load(ldap_yaml);
     let mut r = Registry::new();
     realm_jaas_chain::register(&mut r);
     realm_ldap::register(&mut r);

@@ -3,10 +3,9 @@
 //! and the `realm` command's stdout and stderr. The test passwords are distinctive strings; the
 //! test greps every output for each of them.
 
+use crate::Captured;
 use realm_core::config::{LoadOptions, Syntax, load_str};
 use realm_core::{Credentials, Endpoint, Registry, Security};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 const SECRETS: &[&str] = &[
     "PLAIN-pw-4711",
@@ -43,19 +42,6 @@ const CONFIG: &str = r#"security:
           role-mapping-attribute: memberOf
   client-authentication: {realm: users}
 "#;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn assert_clean(what: &str, text: &str) {
     for s in SECRETS {
