@@ -153,8 +153,8 @@ pub fn acquire_cred_from(
         )
     };
     if major == sys::GSS_S_COMPLETE {
-        // SAFETY: a fresh handle from a successful call, handed over once; Cred releases it.
-        Ok(unsafe { Cred::from_c(cred) })
+        // A fresh handle from a successful call, handed over once: Cred releases it on drop.
+        Ok(Cred::from(cred))
     } else {
         Err(error(major, minor))
     }

@@ -30,6 +30,7 @@
 
 mod diag;
 mod emit;
+mod kerberos;
 mod map;
 mod model;
 mod tree;
@@ -37,6 +38,7 @@ mod xml;
 mod yaml;
 
 pub use diag::{ConfigError, Diagnostic, Severity};
+pub use kerberos::{KRB5_LOGIN_MODULE_CLASSES, KRB5_LOGIN_MODULE_PROPERTIES, KerberosKeys};
 pub use map::{ClassKind, ClassRef, EnvLookup, ldap_config_from_properties};
 pub use model::*;
 pub use tree::{Entry, Node, Pos, Value};
