@@ -2,7 +2,8 @@
 //!
 //! The one place of Realm that needs `unsafe`: [`acquire_cred_from`], a safe wrapper of MIT
 //! krb5's `gss_acquire_cred_from` (RFC 5588 credential-store extension), which the safe
-//! `libgssapi` binding does not expose.
+//! `libgssapi` binding does not expose, and [`canonical_host_name`], a reverse lookup
+//! (`getnameinfo`), which the standard library does not offer.
 //!
 //! Why it is needed: `gss_acquire_cred` finds keytabs and credential caches only through
 //! process-wide environment variables (`KRB5_KTNAME`, `KRB5_CLIENT_KTNAME`, `KRB5CCNAME`), so a
@@ -160,9 +161,79 @@ pub fn acquire_cred_from(
     }
 }
 
+/// The canonical host name of `ip` by reverse lookup (`getnameinfo` with `NI_NAMEREQD`), as the
+/// `use-canonical-hostname` option asks; `None` when the address has no name. Blocking (DNS).
+pub fn canonical_host_name(ip: std::net::IpAddr) -> Option<String> {
+    use std::net::SocketAddr;
+    let sa = SocketAddr::new(ip, 0);
+    // A sockaddr of the right family, built from the standard library's own representation.
+    let mut storage: libc::sockaddr_storage = unsafe_zeroed_storage();
+    let len = match sa {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: 0,
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in.
+            unsafe { ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: 0,
+                sin6_flowinfo: 0,
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in6.
+            unsafe { ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    let mut host = [0 as libc::c_char; 1025];
+    // SAFETY: storage holds a valid sockaddr of `len` bytes; `host` is a writable buffer of the
+    // stated size; no service buffer is requested.
+    let rc = unsafe {
+        libc::getnameinfo(
+            (&storage as *const libc::sockaddr_storage).cast(),
+            len as libc::socklen_t,
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            ptr::null_mut(),
+            0,
+            libc::NI_NAMEREQD,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: on success getnameinfo wrote a NUL-terminated string into `host`.
+    let name = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
+    name.to_str().ok().map(str::to_string)
+}
+
+fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
+    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid (AF_UNSPEC) value.
+    unsafe { std::mem::zeroed() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_has_a_name() {
+        // /etc/hosts names 127.0.0.1 ("localhost") on every Debian machine.
+        let name = canonical_host_name("127.0.0.1".parse().unwrap());
+        assert!(name.is_some_and(|n| !n.is_empty() && !n.contains('\0')));
+    }
 
     #[test]
     fn a_nul_byte_is_refused_before_the_library_runs() {

@@ -6,6 +6,7 @@
 pub use realm_core::config::{KerberosAuthConfig, KerberosIdentityConfig};
 
 pub mod acceptor;
+pub mod initiator;
 pub mod keytab;
 pub mod spn;
 pub mod token;
