@@ -107,6 +107,23 @@ pub fn acquire_cred_from(
     usage: Usage,
     store: &[(&str, &str)],
 ) -> Result<Cred, Error> {
+    acquire_cred_from_with(principal, usage, store, false)
+}
+
+/// MIT's `GSS_KRB5_CRED_NO_CI_FLAGS_X` (1.2.752.43.13.29): a credential option that stops the
+/// initiator from adding the confidentiality and integrity flags to every token it makes.
+const NO_CI_FLAGS_X: &[u8] = b"\x2a\x85\x70\x2b\x0d\x1d";
+
+/// [`acquire_cred_from`], and with `no_conf_integ_flags` an initiator credential whose tokens
+/// do not claim confidentiality and integrity (MIT claims both on every token unless told not
+/// to; an acceptor that refuses those flags, as Hazelcast's does without `relax-flags-check`,
+/// needs tokens without them).
+pub fn acquire_cred_from_with(
+    principal: Option<&str>,
+    usage: Usage,
+    store: &[(&str, &str)],
+    no_conf_integ_flags: bool,
+) -> Result<Cred, Error> {
     let name = principal.map(OwnedName::import).transpose()?;
     let owned: Vec<(CString, CString)> = store
         .iter()
@@ -153,6 +170,28 @@ pub fn acquire_cred_from(
             ptr::null_mut(),
         )
     };
+    if major == sys::GSS_S_COMPLETE && no_conf_integ_flags {
+        let mut oid = sys::gss_OID_desc {
+            length: NO_CI_FLAGS_X.len() as u32,
+            elements: NO_CI_FLAGS_X.as_ptr() as *mut c_void,
+        };
+        let mut empty = sys::gss_buffer_desc {
+            length: 0,
+            value: ptr::null_mut(),
+        };
+        let mut minor2 = 0;
+        // SAFETY: `cred` is the valid handle just acquired; the OID and the empty buffer outlive
+        // the call. On failure the handle is still ours and is released below.
+        let major2 =
+            unsafe { sys::gss_set_cred_option(&mut minor2, &mut cred, &mut oid, &mut empty) };
+        if major2 != sys::GSS_S_COMPLETE {
+            // SAFETY: releasing the handle acquired above, exactly once.
+            unsafe {
+                sys::gss_release_cred(&mut minor2, &mut cred);
+            }
+            return Err(error(major2, minor2));
+        }
+    }
     if major == sys::GSS_S_COMPLETE {
         // A fresh handle from a successful call, handed over once: Cred releases it on drop.
         Ok(Cred::from(cred))

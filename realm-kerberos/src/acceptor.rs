@@ -286,6 +286,12 @@ impl Acceptor {
             if answered || flags.contains(CtxFlags::GSS_C_MUTUAL_FLAG) {
                 asked.push("mutual authentication (GSS_C_MUTUAL_FLAG)");
             }
+            if flags.contains(CtxFlags::GSS_C_CONF_FLAG) {
+                asked.push("confidentiality (GSS_C_CONF_FLAG)");
+            }
+            if flags.contains(CtxFlags::GSS_C_INTEG_FLAG) {
+                asked.push("integrity (GSS_C_INTEG_FLAG)");
+            }
             if flags.contains(CtxFlags::GSS_C_DELEG_FLAG) {
                 asked.push("credential delegation (GSS_C_DELEG_FLAG)");
             }

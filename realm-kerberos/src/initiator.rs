@@ -14,7 +14,7 @@ use libgssapi::error::Error as GssError;
 use libgssapi::name::Name;
 use libgssapi::oid::{GSS_MECH_KRB5, GSS_NT_KRB5_PRINCIPAL};
 use realm_core::config::KerberosKeys;
-use realm_kerberos_sys::{Usage, acquire_cred_from};
+use realm_kerberos_sys::{Usage, acquire_cred_from_with};
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,10 +77,9 @@ pub(crate) fn init_error(e: &GssError, what: &str) -> InitError {
             false,
             "the KDC refused our key (the keytab is out of date, or the password is wrong)",
         ),
-        codes::KT_NOTFOUND | codes::KT_KVNONOTFOUND => (
-            false,
-            "the keytab has no key for our principal",
-        ),
+        codes::KT_NOTFOUND | codes::KT_KVNONOTFOUND => {
+            (false, "the keytab has no key for our principal")
+        }
         m if (1..4096).contains(&m) => (true, "a system error"),
         _ => (false, "the Kerberos library refused"),
     };
@@ -132,17 +131,27 @@ impl Initiator {
         if let Some(c) = &self.ccache {
             store.push(("ccache", c));
         }
-        let cred = acquire_cred_from(self.keys.principal.as_deref(), Usage::Initiate, &store)
-            .map_err(|e| {
-                init_error(
-                    &e,
-                    &format!(
-                        "cannot get Kerberos credentials for {} from {}",
-                        self.keys.principal.as_deref().unwrap_or("the default principal"),
-                        keytab.as_deref().unwrap_or("the default ticket cache")
-                    ),
-                )
-            })?;
+        // Tokens claim no confidentiality or integrity: the documents' acceptors refuse those
+        // flags unless relax-flags-check is set, and a token is never used to wrap messages.
+        let cred = acquire_cred_from_with(
+            self.keys.principal.as_deref(),
+            Usage::Initiate,
+            &store,
+            true,
+        )
+        .map_err(|e| {
+            init_error(
+                &e,
+                &format!(
+                    "cannot get Kerberos credentials for {} from {}",
+                    self.keys
+                        .principal
+                        .as_deref()
+                        .unwrap_or("the default principal"),
+                    keytab.as_deref().unwrap_or("the default ticket cache")
+                ),
+            )
+        })?;
         *slot = Some(cred.clone());
         Ok(cred)
     }
@@ -153,12 +162,11 @@ impl Initiator {
     /// executor.
     pub fn token_for(&self, spn: &str, flags: CtxFlags) -> Result<Vec<u8>, InitError> {
         let cred = self.credential()?;
-        let name = Name::new(spn.as_bytes(), Some(&GSS_NT_KRB5_PRINCIPAL)).map_err(|e| {
-            InitError {
+        let name =
+            Name::new(spn.as_bytes(), Some(&GSS_NT_KRB5_PRINCIPAL)).map_err(|e| InitError {
                 unavailable: false,
                 message: format!("`{spn}` is not a valid Kerberos principal name: {e}"),
-            }
-        })?;
+            })?;
         let mut ctx = ClientCtx::new(Some(cred), name, flags, Some(&GSS_MECH_KRB5));
         match ctx.step(None, None) {
             Ok(Some(token)) => Ok(token.to_vec()),

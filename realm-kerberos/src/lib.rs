@@ -8,5 +8,12 @@ pub use realm_core::config::{KerberosAuthConfig, KerberosIdentityConfig};
 pub mod acceptor;
 pub mod initiator;
 pub mod keytab;
+pub mod module;
 pub mod spn;
 pub mod token;
+
+pub use libgssapi::context::CtxFlags;
+pub use module::{
+    CLASS_NAME, DEFAULT_INITIATOR_TIMEOUT, HAZELCAST_CLASS_NAME, KerberosCredentialsFactory,
+    KerberosLoginModule, name_without_realm, register,
+};

@@ -159,6 +159,12 @@ impl Connector {
     /// failure is a connection failure (refused, unreachable, timed out, TLS refused): those and
     /// only those fail over.
     pub(crate) async fn connect(&self, budget: &Budget) -> Result<Ldap, Fault> {
+        self.connect_to(budget).await.map(|(ldap, _)| ldap)
+    }
+
+    /// [`connect`](Self::connect), also giving the host of the URL that answered (a GSSAPI bind
+    /// asks a ticket for `ldap/<host>`).
+    pub(crate) async fn connect_to(&self, budget: &Budget) -> Result<(Ldap, String), Fault> {
         let n = self.urls.len();
         let first = self.preferred.load(Ordering::Relaxed) % n.max(1);
         let mut errors = Vec::new();
@@ -184,7 +190,7 @@ impl Connector {
                         let _ = conn.drive().await;
                     });
                     self.preferred.store(i, Ordering::Relaxed);
-                    return Ok(ldap);
+                    return Ok((ldap, url_host(url)));
                 }
                 Ok(Err(e)) => errors.push(format!("{url}: {}", ldap_error(&e))),
                 Err(_) => errors.push(format!(
@@ -199,6 +205,34 @@ impl Connector {
             errors.join("; ")
         )))
     }
+}
+
+/// The host of an LDAP URL: `ldap://[::1]:389/dc=x` → `::1`, `ldaps://h.example.com` →
+/// `h.example.com`.
+pub(crate) fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("").to_string();
+    }
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(h, _)| h)
+        .to_string()
+}
+
+/// How the admin pool authenticates its connections.
+pub(crate) enum AdminAuth {
+    /// A simple bind as the system account.
+    Simple {
+        /// `system-user-dn`.
+        dn: String,
+        /// `system-user-password`.
+        password: Secret,
+    },
+    /// SASL GSSAPI with a realm's Kerberos credentials.
+    #[cfg(feature = "gssapi")]
+    Gssapi(Arc<crate::gssapi::GssapiAuth>),
 }
 
 /// One pooled connection.
@@ -250,8 +284,7 @@ struct Slot {
 /// realm keeps one connection and a busy one spreads over `pool-size`.
 pub(crate) struct AdminPool {
     connector: Arc<Connector>,
-    bind_dn: String,
-    bind_password: Secret,
+    auth: AdminAuth,
     slots: Vec<Slot>,
     next: AtomicUsize,
     max_lifetime: Duration,
@@ -263,15 +296,13 @@ pub(crate) struct AdminPool {
 impl AdminPool {
     pub(crate) fn new(
         connector: Arc<Connector>,
-        bind_dn: String,
-        bind_password: Secret,
+        auth: AdminAuth,
         size: usize,
         max_lifetime: Duration,
     ) -> Self {
         AdminPool {
             connector,
-            bind_dn,
-            bind_password,
+            auth,
             slots: (0..size.max(1))
                 .map(|_| Slot {
                     conn: Mutex::new(None),
@@ -341,22 +372,38 @@ impl AdminPool {
             tracing::debug!("replacing a closed or expired LDAP admin connection");
         }
         *guard = None;
-        let mut ldap = self.connector.connect(budget).await?;
+        let (mut ldap, host) = self.connector.connect_to(budget).await?;
         self.opened.fetch_add(1, Ordering::Relaxed);
-        let Some(pw) = self.bind_password.expose_str() else {
-            return Err(Fault::Unavailable(
-                "system-user-password is not valid UTF-8".into(),
-            ));
-        };
         stats.add(1, 1);
-        let res = budget
-            .run("admin bind", ldap.simple_bind(&self.bind_dn, pw))
-            .await?;
+        let (res, who, check) = match &self.auth {
+            AdminAuth::Simple { dn, password } => {
+                let Some(pw) = password.expose_str() else {
+                    return Err(Fault::Unavailable(
+                        "system-user-password is not valid UTF-8".into(),
+                    ));
+                };
+                let res = budget.run("admin bind", ldap.simple_bind(dn, pw)).await?;
+                (
+                    res,
+                    format!("{dn:?}"),
+                    "check system-user-dn and system-user-password",
+                )
+            }
+            #[cfg(feature = "gssapi")]
+            AdminAuth::Gssapi(g) => {
+                let res = g.bind(&mut ldap, &host, budget).await?;
+                (
+                    res,
+                    format!("{} (SASL GSSAPI, ldap/{host})", g.who()),
+                    "check that the directory accepts this principal (its sasl-host, keytab and \
+                     authz-regexp)",
+                )
+            }
+        };
+        let _ = &host;
         if res.rc != 0 {
             let msg = format!(
-                "the admin bind as {:?} was refused ({}): check system-user-dn and \
-                 system-user-password",
-                self.bind_dn,
+                "the admin bind as {who} was refused ({}): {check}",
                 describe(&res)
             );
             tracing::error!("{msg}");

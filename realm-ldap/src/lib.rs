@@ -56,6 +56,8 @@ pub mod ad;
 mod conn;
 pub mod dn;
 pub mod escape;
+#[cfg(feature = "gssapi")]
+mod gssapi;
 mod module;
 mod ops;
 mod roles;

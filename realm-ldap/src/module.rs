@@ -7,14 +7,15 @@ use std::time::{Duration, Instant};
 
 use ldap3::Scope;
 use realm_core::config::{
-    AuthenticationConfig, LdapConfig, RoleRecursionStrategy, SearchScope, SkipFlags, Usage,
+    AuthenticationConfig, LdapConfig, RoleRecursionStrategy, SearchScope, SecurityConfig,
+    SkipFlags, Usage,
 };
 use realm_core::module::{LAST_IDENTITY, LoginError, LoginModule, ModuleContext, Verdict};
 use realm_core::registry::ChainLink;
 use realm_core::{Credentials, Principal, Registry, Secret};
 
 use crate::ad::AdReason;
-use crate::conn::{AdminPool, BindPool, Budget, Connector, Fault, Stats, describe};
+use crate::conn::{AdminAuth, AdminPool, BindPool, Budget, Connector, Fault, Stats, describe};
 use crate::dn::Dn;
 use crate::escape::filter_value;
 use crate::ops::{self, Entry, Found as One};
@@ -131,6 +132,28 @@ impl LdapLoginModule {
     /// Builds the module for realm `realm`. Nothing is contacted here: a directory that is down
     /// at start-up makes logins `Unavailable`, not the server's start fail.
     pub fn new(realm: &str, c: &LdapConfig, warnings: &mut Vec<String>) -> Result<Self, String> {
+        Self::build(realm, c, None, warnings)
+    }
+
+    /// [`new`](Self::new) within a whole configuration, which a GSSAPI admin bind
+    /// (`system-authentication: GSSAPI`) needs: its Kerberos credentials come from the realm
+    /// that `security-realm` names (a `Krb5LoginModule` in a `jaas` stack, or a `kerberos`
+    /// authentication or identity). Without the `gssapi` feature such a bind is refused.
+    pub fn with_security(
+        realm: &str,
+        c: &LdapConfig,
+        security: &SecurityConfig,
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        Self::build(realm, c, Some(security), warnings)
+    }
+
+    fn build(
+        realm: &str,
+        c: &LdapConfig,
+        security: Option<&SecurityConfig>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, String> {
         if c.url.is_empty() {
             return Err("no LDAP url configured".into());
         }
@@ -161,33 +184,28 @@ impl LdapLoginModule {
         let lifetime = Duration::from_millis(x.pool_max_lifetime_ms);
         let pool_size = usize::try_from(x.pool_size).unwrap_or(4);
         let admin = if c.has_system_account() {
-            if c.system_authentication == Some(realm_core::config::SystemAuthentication::Gssapi) {
-                return Err(
-                    "system-authentication GSSAPI (a Kerberos admin bind) is not supported yet; \
-                     use a simple bind with system-user-dn and system-user-password"
-                        .into(),
-                );
-            }
-            let dn = c
-                .system_user_dn
-                .clone()
-                .ok_or("system-user-dn is required for a simple admin bind")?;
-            let pw = c
-                .system_user_password
-                .clone()
-                .ok_or("system-user-password is required with system-user-dn")?;
-            if pw.is_empty() {
-                return Err(
-                    "system-user-password is empty: that would be an unauthenticated bind".into(),
-                );
-            }
-            Some(AdminPool::new(
-                connector.clone(),
-                dn,
-                pw,
-                pool_size,
-                lifetime,
-            ))
+            let auth = if c.system_authentication
+                == Some(realm_core::config::SystemAuthentication::Gssapi)
+            {
+                gssapi_auth(c, security)?
+            } else {
+                let dn = c
+                    .system_user_dn
+                    .clone()
+                    .ok_or("system-user-dn is required for a simple admin bind")?;
+                let password = c
+                    .system_user_password
+                    .clone()
+                    .ok_or("system-user-password is required with system-user-dn")?;
+                if password.is_empty() {
+                    return Err(
+                        "system-user-password is empty: that would be an unauthenticated bind"
+                            .into(),
+                    );
+                }
+                AdminAuth::Simple { dn, password }
+            };
+            Some(AdminPool::new(connector.clone(), auth, pool_size, lifetime))
         } else {
             None
         };
@@ -306,6 +324,32 @@ impl LdapLoginModule {
             .await
             .map_err(to_login_error)
     }
+}
+
+/// The admin authentication of `system-authentication: GSSAPI`.
+#[cfg(feature = "gssapi")]
+fn gssapi_auth(c: &LdapConfig, security: Option<&SecurityConfig>) -> Result<AdminAuth, String> {
+    let sr = c.security_realm.as_deref().ok_or(
+        "system-authentication GSSAPI needs security-realm: the realm whose Kerberos \
+         credentials (principal and keytab) the admin connection binds with",
+    )?;
+    let security = security.ok_or(
+        "system-authentication GSSAPI needs the whole configuration to resolve security-realm \
+         (build the module with LdapLoginModule::with_security)",
+    )?;
+    let keys = security.kerberos_keys(sr)?;
+    Ok(AdminAuth::Gssapi(Arc::new(crate::gssapi::GssapiAuth::new(
+        keys,
+    ))))
+}
+
+#[cfg(not(feature = "gssapi"))]
+fn gssapi_auth(_: &LdapConfig, _: Option<&SecurityConfig>) -> Result<AdminAuth, String> {
+    Err(
+        "system-authentication GSSAPI (a Kerberos admin bind) needs realm-ldap's `gssapi` \
+         feature (on when realm-kerberos is used; register realm_kerberos's modules)"
+            .into(),
+    )
 }
 
 fn to_login_error(f: Fault) -> LoginError {
@@ -871,7 +915,8 @@ pub fn register(registry: &mut Registry) {
                 spec.warn(w);
             }
             let mut more = Vec::new();
-            let module = LdapLoginModule::new(spec.realm, &config, &mut more)?;
+            let module =
+                LdapLoginModule::with_security(spec.realm, &config, spec.config, &mut more)?;
             for w in more {
                 spec.warn(w);
             }
@@ -880,7 +925,7 @@ pub fn register(registry: &mut Registry) {
     }
     registry.register_authentication_type("ldap", |spec| match spec.authentication {
         AuthenticationConfig::Ldap(c) => {
-            let module = LdapLoginModule::new(spec.realm, c, spec.warnings)?;
+            let module = LdapLoginModule::with_security(spec.realm, c, spec.config, spec.warnings)?;
             Ok(vec![ChainLink {
                 name: "ldap".into(),
                 usage: Usage::Required,

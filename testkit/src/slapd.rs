@@ -41,7 +41,8 @@ const REALM_LDIF: &str = include_str!("../fixtures/realm.ldif");
 const BASE_DN: &str = "dc=realm,dc=test";
 const ROOT_DN: &str = "cn=root,dc=realm,dc=test";
 const ROOT_PASSWORD: &str = "root-secret";
-const SERVICE_DN: &str = "cn=service,ou=system,dc=realm,dc=test";
+/// The service account's DN (read access to every entry, including passwords).
+pub const SERVICE_DN: &str = "cn=service,ou=system,dc=realm,dc=test";
 const SERVICE_PASSWORD: &str = "service-secret";
 
 /// The loopback addresses slapd listens on.
@@ -68,12 +69,30 @@ pub struct SlapdOptions {
     /// [`Slapd::ldaps_url`] panics; [`Slapd::ca_file`] still names a CA (one that signed nothing
     /// slapd serves), for clients that need one configured.
     pub tls: bool,
+    /// SASL GSSAPI (Kerberos) binds, for a test realm of [`crate::kdc::Kdc`] (default `None`).
+    pub kerberos: Option<SlapdKerberos>,
 }
 
 impl Default for SlapdOptions {
     fn default() -> Self {
-        SlapdOptions { tls: true }
+        SlapdOptions {
+            tls: true,
+            kerberos: None,
+        }
     }
+}
+
+/// How slapd accepts SASL GSSAPI binds: the keytab with its `ldap/127.0.0.1` key, the Kerberos
+/// environment it runs in, and how authenticated principals map to directory entries.
+#[derive(Clone, Debug)]
+pub struct SlapdKerberos {
+    /// The keytab slapd accepts with (`KRB5_KTNAME`): it must hold `ldap/127.0.0.1`.
+    pub keytab: PathBuf,
+    /// The realm's environment (`KRB5_CONFIG`, ...), as [`crate::kdc::Kdc::env`] gives it.
+    pub env: Vec<(String, String)>,
+    /// `olcAuthzRegexp` rules, in order: (regex over the SASL DN
+    /// `uid=<principal>,cn=gssapi,cn=auth`, replacement DN or LDAP URL).
+    pub authz: Vec<(String, String)>,
 }
 
 /// One running `slapd` with the test directory of `fixtures/DIRECTORY.md`, in its own temp
@@ -90,6 +109,7 @@ pub struct Slapd {
     ca_file: PathBuf,
     port: u16,
     tls_port: Option<u16>,
+    kerberos: Option<SlapdKerberos>,
     child: Mutex<Option<Child>>,
 }
 
@@ -262,7 +282,11 @@ impl Slapd {
         std::fs::create_dir_all(dir.join("data")).unwrap();
 
         let config = dir.join("config.ldif");
-        std::fs::write(&config, config_ldif(&dir, options.tls.then_some(&pki))).unwrap();
+        std::fs::write(
+            &config,
+            config_ldif(&dir, options.tls.then_some(&pki), options.kerberos.as_ref()),
+        )
+        .unwrap();
         run_slapadd(&slapadd, &dir, "0", &config);
         let data = dir.join("data.ldif");
         std::fs::write(&data, format!("{REALM_LDIF}\n{}", bulk_ldif())).unwrap();
@@ -274,6 +298,7 @@ impl Slapd {
             ca_file: pki.ca_cert,
             port: 0,
             tls_port: None,
+            kerberos: options.kerberos.clone(),
             child: Mutex::new(None),
         };
         process_watchdog(&slapd.dir);
@@ -313,6 +338,10 @@ impl Slapd {
         let mut cmd = Command::new(slapd);
         cmd.args(["-d", "256", "-h", &urls.join(" "), "-F"])
             .arg(self.dir.join("slapd.d"));
+        if let Some(k) = &self.kerberos {
+            cmd.envs(k.env.iter().map(|(a, b)| (a, b)))
+                .env("KRB5_KTNAME", &k.keytab);
+        }
         let mut child = spawn_group(&mut cmd, &self.log);
         std::fs::write(self.dir.join(PID_FILE), child.id().to_string()).unwrap();
         let started = Instant::now();
@@ -451,9 +480,9 @@ fn run_slapadd(slapadd: &Path, dir: &Path, db: &str, ldif: &Path) {
 }
 
 /// The `cn=config` tree: schemas, the mdb database with its ACLs and limits, TLS if `pki`.
-fn config_ldif(dir: &Path, pki: Option<&Pki>) -> String {
+fn config_ldif(dir: &Path, pki: Option<&Pki>, kerberos: Option<&SlapdKerberos>) -> String {
     let d = dir.display();
-    let tls = pki.map_or(String::new(), |p| {
+    let mut tls = pki.map_or(String::new(), |p| {
         format!(
             "olcTLSCACertificateFile: {}\nolcTLSCertificateFile: {}\n\
              olcTLSCertificateKeyFile: {}\n",
@@ -462,6 +491,12 @@ fn config_ldif(dir: &Path, pki: Option<&Pki>) -> String {
             p.server_key.display()
         )
     });
+    if let Some(k) = kerberos {
+        tls.push_str(&format!("olcSaslHost: {}\n", IPS[0]));
+        for (i, (regex, to)) in k.authz.iter().enumerate() {
+            tls.push_str(&format!("olcAuthzRegexp: {{{i}}}\"{regex}\" \"{to}\"\n"));
+        }
+    }
     let schemas: String = ["core", "cosine", "inetorgperson", "nis"]
         .iter()
         .map(|s| format!("include: file:///etc/ldap/schema/{s}.ldif\n\n"))
