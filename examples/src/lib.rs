@@ -470,6 +470,90 @@ pub struct Setup {
     pub warnings: Vec<String>,
 }
 
+/// What the examples register: the JAAS chain engine, and Realm's LDAP and Kerberos
+/// authentication types, modules and identities.
+pub fn registry() -> Registry {
+    let mut registry = Registry::new();
+    realm_jaas_chain::register(&mut registry);
+    realm_kerberos::register(&mut registry);
+    registry
+}
+
+/// The request a client sends to the server at `server`: the credentials the identity of a realm
+/// of the configuration at `path` makes for it (a Kerberos service ticket, a password, …). The
+/// realm is `realm` if given, else the only realm with an identity.
+pub async fn identity_request(
+    path: &Path,
+    realm: Option<&str>,
+    server: SocketAddr,
+) -> Result<Request, IdentityError> {
+    let loaded = realm_core::config::load_file(path)
+        .map_err(|e| IdentityError::Setup(SetupError::Config(e)))?;
+    let security = Security::from_config(&loaded.config, &registry())
+        .map_err(|e| IdentityError::Setup(SetupError::Build(e)))?;
+    let with_identity: Vec<&Realm> = security.realms().filter(|r| r.has_identity()).collect();
+    let chosen = match realm {
+        Some(name) => security.realm(name).ok_or_else(|| {
+            IdentityError::Setup(SetupError::NoSuchRealm {
+                name: name.to_string(),
+                realms: realm_names(&security),
+            })
+        })?,
+        None => match with_identity.as_slice() {
+            [one] => *one,
+            _ => {
+                return Err(IdentityError::Choose(format!(
+                    "name the realm whose identity to present with --identity-realm (realms \
+                     with an identity: {})",
+                    with_identity
+                        .iter()
+                        .map(|r| r.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        },
+    };
+    let credentials = chosen
+        .credentials_for(&realm_core::Endpoint::from_addr(server))
+        .await
+        .map_err(IdentityError::Credentials)?;
+    match credentials {
+        Credentials::Password { name, password } => Ok(Request::Password {
+            username: name,
+            password,
+        }),
+        Credentials::Token { token } => Ok(Request::Token { token }),
+        _ => Err(IdentityError::Choose(
+            "the identity made credentials the protocol cannot carry".into(),
+        )),
+    }
+}
+
+/// Why [`identity_request`] made no request.
+#[derive(Debug)]
+pub enum IdentityError {
+    /// The configuration does not load or build, or names no such realm.
+    Setup(SetupError),
+    /// No realm (or more than one) has an identity.
+    Choose(String),
+    /// The identity could not make credentials (`Unavailable` when its backend, e.g. the KDC,
+    /// cannot be reached).
+    Credentials(LoginFailure),
+}
+
+impl fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdentityError::Setup(e) => write!(f, "{e}"),
+            IdentityError::Choose(e) => f.write_str(e),
+            IdentityError::Credentials(e) => write!(f, "no credentials: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for IdentityError {}
+
 /// Loads `path`, builds its realms with the JAAS chain engine registered, and picks the realm to
 /// serve: `realm` if given, else the one `client-authentication` names.
 pub fn setup(path: &Path, realm: Option<&str>) -> Result<Setup, SetupError> {
@@ -483,8 +567,7 @@ pub fn setup_with(
     register: &mut dyn FnMut(&mut Registry),
 ) -> Result<Setup, SetupError> {
     let loaded = realm_core::config::load_file(path).map_err(SetupError::Config)?;
-    let mut registry = Registry::new();
-    realm_jaas_chain::register(&mut registry);
+    let mut registry = registry();
     register(&mut registry);
     let security = Security::from_config(&loaded.config, &registry).map_err(SetupError::Build)?;
     let mut warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();

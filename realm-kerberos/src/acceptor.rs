@@ -116,8 +116,6 @@ pub struct Accepted {
     pub principal: String,
     /// The flags the initiator asked for.
     pub flags: CtxFlags,
-    /// What the token revealed.
-    pub token: TokenInfo,
 }
 
 /// A Kerberos acceptor bound to one service credential. Cheap to share (`Arc` it).
@@ -203,6 +201,12 @@ pub fn replay_cache_warning() -> Option<String> {
     }
 }
 
+/// `configured` (maybe without `@REALM`, meaning the default realm) names `spn`.
+fn same_principal(configured: &str, spn: &str) -> bool {
+    configured == spn
+        || (!configured.contains('@') && spn.rsplit_once('@').is_some_and(|(n, _)| n == configured))
+}
+
 impl Acceptor {
     /// Acquires the acceptor credential: `keys.principal` (any key of the keytab when `None`)
     /// from `keys.keytab` (the process's default keytab when `None`). Blocking (reads files).
@@ -253,30 +257,33 @@ impl Acceptor {
     /// Accepts one initial token. Blocking (file I/O on the replay cache): call it off the
     /// async executor.
     pub fn accept(&self, token: &[u8]) -> Result<Accepted, AcceptError> {
-        let info = match token::inspect(token) {
-            Ok(i) => i,
-            Err(e) => {
-                return Err(AcceptError {
-                    kind: AcceptErrorKind::Malformed,
-                    message: e.to_string(),
-                    token: None,
-                });
-            }
-        };
         let mut ctx = ServerCtx::new(Some(self.cred.clone()));
         let out = match ctx.step(token) {
             Ok(out) => out,
-            // Formatted here, on the failing thread: MIT keeps its extended message
-            // ("... kvno 3 not found in keytab") per thread.
-            Err(e) => return Err(self.explain(&e, info)),
+            Err(e) => {
+                // The token is decoded only to explain a refusal (on success it would cost a
+                // twentieth of the accept). MIT keeps its extended message ("... kvno 3 not
+                // found in keytab") per thread, so `explain` formats it here, on the failing
+                // thread; decoding the token in between makes no GSSAPI call.
+                return Err(match token::inspect(token) {
+                    Ok(info) => self.explain(&e, info),
+                    Err(te) => AcceptError {
+                        kind: AcceptErrorKind::Malformed,
+                        message: te.to_string(),
+                        token: None,
+                    },
+                });
+            }
         };
+        let describe = || token::inspect(token).map_or_else(|e| e.to_string(), |i| i.to_string());
         if !ctx.is_complete() {
             return Err(AcceptError {
                 kind: AcceptErrorKind::MultiStep,
                 message: format!(
-                    "the token needs a multi-step negotiation, which is not supported ({info})"
+                    "the token needs a multi-step negotiation, which is not supported ({})",
+                    describe()
                 ),
-                token: Some(info),
+                token: token::inspect(token).ok(),
             });
         }
         let flags = ctx.flags().unwrap_or(CtxFlags::empty());
@@ -300,10 +307,11 @@ impl Acceptor {
                     kind: AcceptErrorKind::Flags,
                     message: format!(
                         "the initiator asked for {}, which this acceptor does not provide; \
-                         set relax-flags-check: true to accept such tokens anyway ({info})",
-                        asked.join(" and ")
+                         set relax-flags-check: true to accept such tokens anyway ({})",
+                        asked.join(" and "),
+                        describe()
                     ),
-                    token: Some(info),
+                    token: token::inspect(token).ok(),
                 });
             }
         }
@@ -313,13 +321,9 @@ impl Acceptor {
             .map_err(|e| AcceptError {
                 kind: AcceptErrorKind::Other,
                 message: format!("the token was accepted but names no client: {e}"),
-                token: Some(info.clone()),
+                token: token::inspect(token).ok(),
             })?;
-        Ok(Accepted {
-            principal,
-            flags,
-            token: info,
-        })
+        Ok(Accepted { principal, flags })
     }
 
     /// Turns a GSSAPI failure into a refusal that says what happened.
@@ -392,7 +396,10 @@ impl Acceptor {
             ),
             _ if from_keytab == Some(K::WrongService)
                 || matches!(minor, codes::AP_WRONG_PRINC | codes::AP_ERR_NOT_US)
-                || (self.principal.as_deref().is_some_and(|p| p != info.spn)
+                || (self
+                    .principal
+                    .as_deref()
+                    .is_some_and(|p| !same_principal(p, &info.spn))
                     && matches!(minor, codes::KT_NOTFOUND | codes::AP_ERR_NOKEY)) =>
             {
                 return wrong_service("the initiator asked the KDC for the wrong service name");

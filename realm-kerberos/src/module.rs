@@ -10,6 +10,7 @@ use realm_core::config::{
 };
 use realm_core::module::{
     CredentialsFactory, LoginError, LoginModule, ModuleContext, Verdict, off_executor,
+    off_executor_brief,
 };
 use realm_core::registry::{ChainLink, Registry};
 use realm_core::{Credentials, Endpoint, Principal};
@@ -85,7 +86,7 @@ impl LoginModule for KerberosLoginModule {
             }
         };
         let acceptor = self.acceptor.clone();
-        let accepted = off_executor(move || acceptor.accept(&token))
+        let accepted = off_executor_brief(move || acceptor.accept(&token))
             .await
             .ok_or_else(|| LoginError::Unavailable("the Kerberos acceptor panicked".into()))?;
         let accepted = match accepted {
@@ -101,8 +102,9 @@ impl LoginModule for KerberosLoginModule {
             accepted.principal.clone()
         };
         cx.note(format!(
-            "kerberos: accepted {} ({})",
-            accepted.principal, accepted.token
+            "kerberos: accepted {} for {}",
+            accepted.principal,
+            self.acceptor.principal().unwrap_or("a key of the keytab")
         ));
         if !self.skip.skip_identity {
             cx.propose(Principal::Identity(name));

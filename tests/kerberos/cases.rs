@@ -3,7 +3,8 @@
 //! the runner prints under the case's line.
 
 use crate::fixture::{
-    ALICE, MEMBER, OTHER_SERVICE, Realm, SERVICE, SHORT_LIFE_SECS, SHORT_SERVICE, STALE_SERVICE,
+    ALICE, CLIENT1, MEMBER, OTHER_SERVICE, Realm, SERVICE, SHORT_LIFE_SECS, SHORT_SERVICE,
+    STALE_SERVICE,
 };
 use realm_core::config::{KerberosKeys, LoadOptions, Syntax, load_str};
 use realm_core::{Credentials, Endpoint, LoginFailure, Registry, Security};
@@ -150,6 +151,23 @@ async fn good_login() -> String {
         Some(format!("{MEMBER}@{REALM}").as_str())
     );
     assert!(roles(&subject).is_empty(), "{:?}", roles(&subject));
+    // On a current-thread runtime the token is checked on the blocking pool instead of in place.
+    let t = token(MEMBER, SERVICE, CtxFlags::empty()).await;
+    let on_current = tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(
+            sec.realm("krb")
+                .unwrap()
+                .login(Credentials::token(t), peer()),
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(on_current.identity(), subject.identity());
     format!(
         "identity {:?}, no roles; trace: {}",
         subject.identity(),
@@ -608,7 +626,44 @@ async fn malformed_tokens() -> String {
     out.join("\n")
 }
 
+/// `examples/kerberos` as its README runs it: the server's and the client's configurations as
+/// they are in the repository, next to keytabs for `hz/127.0.0.1` and `client1`; the server
+/// accepts the client's ticket, and the same request sent again is a replay, denied.
+async fn example_server_and_client() -> String {
+    use realm_examples::{Response, authenticate, identity_request, serve, setup};
+    let dir = realm().dir.join("example");
+    std::fs::create_dir_all(&dir).unwrap();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/kerberos");
+    for f in ["server.yaml", "client.yaml"] {
+        std::fs::copy(repo.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::copy(realm().keytab("service.keytab"), dir.join("hz.keytab")).unwrap();
+    std::fs::copy(realm().keytab("client1.keytab"), dir.join("client1.keytab")).unwrap();
+    let s = setup(&dir.join("server.yaml"), None).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener, s.service));
+    let request = identity_request(&dir.join("client.yaml"), None, addr)
+        .await
+        .unwrap();
+    let first = authenticate(addr, &request).await.unwrap();
+    assert_eq!(
+        first,
+        Response::Accepted {
+            identity: Some(format!("{CLIENT1}@{REALM}")),
+            roles: Vec::new(),
+            endpoint: Some("127.0.0.1".into()),
+        }
+    );
+    let again = authenticate(addr, &request).await.unwrap();
+    assert_eq!(again, Response::Denied);
+    format!("{}\nreplayed: {}", first.to_json(), again.to_json())
+}
+
 const CASES: &[(&str, CaseFn)] = &[
+    ("example_server_and_client", || {
+        Box::pin(example_server_and_client())
+    }),
     ("good_login", || Box::pin(good_login())),
     ("password_credentials_are_denied", || {
         Box::pin(password_credentials_are_denied())

@@ -18,6 +18,8 @@ pub const SHORT_LIFE_SECS: u64 = 3;
 pub const LDAP_SERVICE: &str = "ldap/127.0.0.1";
 /// The client principal with an LDAP entry (`uid=alice` in the test directory).
 pub const ALICE: &str = "alice";
+/// The client of `examples/kerberos` (`client1.keytab`).
+pub const CLIENT1: &str = "client1";
 /// A member principal (client keytab).
 pub const MEMBER: &str = "member";
 
@@ -32,6 +34,7 @@ pub fn create_realm() -> Kdc {
         ALICE,
         MEMBER,
         LDAP_SERVICE,
+        CLIENT1,
     ] {
         kdc.add_random_key_principal(p);
     }
@@ -45,6 +48,7 @@ pub fn create_realm() -> Kdc {
     kdc.export_keytab("alice.keytab", &[ALICE]);
     kdc.export_keytab("member.keytab", &[MEMBER]);
     kdc.export_keytab("ldap.keytab", &[LDAP_SERVICE]);
+    kdc.export_keytab("client1.keytab", &[CLIENT1]);
     // A client of DOWN.TEST, whose KDC is unreachable: its key is made locally with ktutil.
     down_keytab(&kdc.dir().join("down.keytab"), &kdc);
     kdc

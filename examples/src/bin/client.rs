@@ -4,11 +4,20 @@
 //! printf '%s' wonderland | cargo run -q -p realm-examples --bin client -- --username alice --password-stdin
 //! ```
 //!
+//! With `--identity CONFIG`, the credentials are those the identity of a realm of that
+//! configuration makes for the server (e.g. a Kerberos service ticket for `hz/<server IP>`):
+//!
+//! ```sh
+//! cargo run -q -p realm-examples --bin client -- --identity examples/kerberos/client.yaml
+//! ```
+//!
 //! Exit codes: 0 accepted, 1 denied, 2 usage error or a request the server could not read,
-//! 3 unavailable (the server said so, or could not be reached).
+//! 3 unavailable (the server said so, or could not be reached, or the identity's backend, such
+//! as the KDC, could not be).
 
 use clap::Parser;
-use realm_examples::{Request, Response, authenticate};
+use realm_core::LoginFailure;
+use realm_examples::{IdentityError, Request, Response, authenticate, identity_request};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +25,7 @@ use std::process::ExitCode;
 /// Logs in to the example server and prints its JSON response.
 #[derive(Parser)]
 #[command(name = "client", version)]
-#[command(group(clap::ArgGroup::new("evidence").required(true).args(["password_stdin", "token_file"])))]
+#[command(group(clap::ArgGroup::new("evidence").required(true).args(["password_stdin", "token_file", "identity"])))]
 struct Args {
     /// The server's address.
     #[arg(long, default_value = "127.0.0.1:7878")]
@@ -31,6 +40,13 @@ struct Args {
     /// Present this file's exact bytes as a token instead of a password.
     #[arg(long, conflicts_with = "username")]
     token_file: Option<PathBuf>,
+    /// Present the credentials a realm's identity of this configuration makes for the server
+    /// (a Kerberos ticket, a keychain password, ...).
+    #[arg(long, conflicts_with_all = ["username", "token_file"])]
+    identity: Option<PathBuf>,
+    /// The realm whose identity to present (default: the only realm with an identity).
+    #[arg(long, requires = "identity")]
+    identity_realm: Option<String>,
 }
 
 fn read_password() -> std::io::Result<String> {
@@ -44,6 +60,32 @@ fn read_password() -> std::io::Result<String> {
 async fn main() -> ExitCode {
     let args = Args::parse();
     let request = match (&args.token_file, &args.username) {
+        _ if args.identity.is_some() => {
+            let config = args.identity.clone().unwrap_or_default();
+            let server = match tokio::net::lookup_host(args.connect.as_str())
+                .await
+                .ok()
+                .and_then(|mut a| a.next())
+            {
+                Some(a) => a,
+                None => {
+                    eprintln!("client: {}: not an address", args.connect);
+                    return ExitCode::from(2);
+                }
+            };
+            match identity_request(&config, args.identity_realm.as_deref(), server).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("client: {}: {e}", config.display());
+                    return match e {
+                        IdentityError::Credentials(LoginFailure::Unavailable(_)) => {
+                            ExitCode::from(3)
+                        }
+                        _ => ExitCode::from(2),
+                    };
+                }
+            }
+        }
         (Some(file), _) => match std::fs::read(file) {
             Ok(bytes) => Request::token(bytes),
             Err(e) => {
