@@ -430,7 +430,10 @@ fn ldaps_verifies_against_the_ca_and_the_address() {
 
 #[test]
 fn without_tls_there_is_no_ldaps_and_no_starttls() {
-    let s = Slapd::start_with(SlapdOptions { tls: false });
+    let s = Slapd::start_with(SlapdOptions {
+        tls: false,
+        ..Default::default()
+    });
     assert_binds(&s, &s.url(), ALICE, "wonderland");
     let out = whoami(&s, &s.url(), ALICE, "wonderland", &["-ZZ"]);
     assert!(!out.status.success(), "{}", describe(&out));

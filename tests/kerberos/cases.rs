@@ -305,6 +305,40 @@ async fn flags_check() -> String {
     out.join("\n")
 }
 
+/// A plain MIT initiator (a credential without `GSS_KRB5_CRED_NO_CI_FLAGS_X`, no flags asked)
+/// claims confidentiality and integrity anyway: the strict acceptor refuses its token, the
+/// relaxed one accepts it. This is why Realm's initiator sets that option.
+async fn plain_mit_initiator_needs_relax() -> String {
+    use libgssapi::context::ClientCtx;
+    use libgssapi::name::Name;
+    use libgssapi::oid::{GSS_MECH_KRB5, GSS_NT_KRB5_PRINCIPAL};
+    let make = || {
+        tokio::task::spawn_blocking(|| {
+            let kt = realm().keytab("member.keytab").display().to_string();
+            let cache = format!("MEMORY:plain-{}", std::process::id());
+            let cred = realm_kerberos_sys::acquire_cred_from(
+                Some(&Realm::principal(MEMBER)),
+                realm_kerberos_sys::Usage::Initiate,
+                &[("client_keytab", &kt), ("ccache", &cache)],
+            )
+            .unwrap();
+            let name = Name::new(SERVICE.as_bytes(), Some(&GSS_NT_KRB5_PRINCIPAL)).unwrap();
+            let mut ctx = ClientCtx::new(Some(cred), name, CtxFlags::empty(), Some(&GSS_MECH_KRB5));
+            ctx.step(None, None).unwrap().unwrap().to_vec()
+        })
+    };
+    let strict = Arc::new(acceptor(SERVICE, "service.keytab", false));
+    let relaxed = Arc::new(acceptor(SERVICE, "service.keytab", true));
+    let e = accept(&strict, make().await.unwrap()).await.unwrap_err();
+    assert_eq!(e.kind, AcceptErrorKind::Flags, "{e}");
+    assert!(
+        e.message.contains("confidentiality") && e.message.contains("integrity"),
+        "{e}"
+    );
+    accept(&relaxed, make().await.unwrap()).await.unwrap();
+    e.message
+}
+
 /// The identity side builds the SPN as the documents say, and the acceptor accepts the token.
 async fn spn_building() -> String {
     let sec = security(&format!(
@@ -411,27 +445,39 @@ async fn security_realm_end_to_end() -> String {
 
 /// Conflicting identity options are configuration errors that say what to do.
 async fn conflicting_options() -> String {
-    let text = format!(
-        "security:\n  realms:\n    - name: c\n      identity:\n        kerberos:\n          spn: {SERVICE}\n          service-name-prefix: hz/\n          principal: {MEMBER}@{REALM}\n          keytab-file: {{dir}}/member.keytab\n"
-    )
-    .replace("{dir}", &realm().dir.display().to_string());
-    let loaded = load_str(
-        &text,
-        Syntax::Yaml,
-        "c.yaml".as_ref(),
-        &LoadOptions::default(),
-    );
-    let msg = match loaded {
-        Err(e) => e.to_string(),
-        Ok(l) => Security::from_config(&l.config, &registry())
-            .map(|_| String::new())
-            .unwrap_or_else(|e| e.to_string()),
+    let error_of = |kerberos: &str| {
+        let text = format!(
+            "security:\n  realms:\n    - name: keys\n      authentication:\n        jaas:\n          - class-name: com.sun.security.auth.module.Krb5LoginModule\n            properties:\n              keyTab: {{dir}}/member.keytab\n              principal: {MEMBER}@{REALM}\n    - name: c\n      identity:\n        kerberos:\n{}",
+            indent(kerberos, 10)
+        )
+        .replace("{dir}", &realm().dir.display().to_string());
+        match load_str(
+            &text,
+            Syntax::Yaml,
+            "c.yaml".as_ref(),
+            &LoadOptions::default(),
+        ) {
+            Err(e) => e.to_string(),
+            Ok(l) => Security::from_config(&l.config, &registry())
+                .map(|_| String::new())
+                .unwrap_or_else(|e| e.to_string()),
+        }
     };
+    let spn = error_of(&format!(
+        "spn: {SERVICE}\nservice-name-prefix: hz/\nprincipal: {MEMBER}@{REALM}\nkeytab-file: member.keytab"
+    ));
     assert!(
-        msg.contains("spn") && msg.contains("service-name-prefix"),
-        "{msg:?}"
+        spn.contains("c.yaml:") && spn.contains("spn") && spn.contains("service-name-prefix"),
+        "{spn:?}"
     );
-    msg
+    let sr = error_of(&format!(
+        "security-realm: keys\nprincipal: {MEMBER}@{REALM}"
+    ));
+    assert!(
+        sr.contains("c.yaml:") && sr.contains("security-realm") && sr.contains("principal"),
+        "{sr:?}"
+    );
+    format!("{spn}\n{sr}")
 }
 
 /// Roles from the test slapd through the nested `ldap` (simple admin bind): alice's
@@ -675,6 +721,9 @@ const CASES: &[(&str, CaseFn)] = &[
     ("expired_ticket", || Box::pin(expired_ticket())),
     ("clock_skew", || Box::pin(clock_skew())),
     ("flags_check", || Box::pin(flags_check())),
+    ("plain_mit_initiator_needs_relax", || {
+        Box::pin(plain_mit_initiator_needs_relax())
+    }),
     ("spn_building", || Box::pin(spn_building())),
     ("security_realm_end_to_end", || {
         Box::pin(security_realm_end_to_end())
