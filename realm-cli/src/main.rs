@@ -127,7 +127,7 @@ fn registry() -> Registry {
     let mut r = Registry::new();
     realm_jaas_chain::register(&mut r);
     realm_ini::register(&mut r);
-    realm_ldap::register(&mut r);
+    realm_kerberos::register(&mut r); // with realm_ldap's modules
     r
 }
 

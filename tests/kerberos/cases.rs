@@ -175,6 +175,31 @@ async fn good_login() -> String {
     )
 }
 
+/// Neither `principal` nor `keytab-file`: the acceptor uses the process's default keytab
+/// (`KRB5_KTNAME`) and any key in it.
+async fn default_keytab() -> String {
+    let sec = security(
+        "security:\n  realms:\n    - name: krb\n      authentication:\n        kerberos:\n          use-name-without-realm: true\n",
+    );
+    let t = token(MEMBER, SERVICE, CtxFlags::empty()).await;
+    let s = sec
+        .realm("krb")
+        .unwrap()
+        .login(Credentials::token(t), peer())
+        .await
+        .unwrap();
+    assert_eq!(s.identity(), Some(MEMBER));
+    // A token for a service the default keytab has no key for is refused.
+    let t = token(MEMBER, OTHER_SERVICE, CtxFlags::empty()).await;
+    let r = sec
+        .realm("krb")
+        .unwrap()
+        .login(Credentials::token(t), peer())
+        .await;
+    assert!(matches!(r, Err(LoginFailure::Denied)), "{r:?}");
+    String::new()
+}
+
 /// Password credentials are not for the kerberos module: the login is denied, not an error.
 async fn password_credentials_are_denied() -> String {
     let sec = security(&service_yaml(""));
@@ -711,6 +736,7 @@ const CASES: &[(&str, CaseFn)] = &[
         Box::pin(example_server_and_client())
     }),
     ("good_login", || Box::pin(good_login())),
+    ("default_keytab", || Box::pin(default_keytab())),
     ("password_credentials_are_denied", || {
         Box::pin(password_credentials_are_denied())
     }),

@@ -49,6 +49,8 @@ pub fn create_realm() -> Kdc {
     kdc.export_keytab("member.keytab", &[MEMBER]);
     kdc.export_keytab("ldap.keytab", &[LDAP_SERVICE]);
     kdc.export_keytab("client1.keytab", &[CLIENT1]);
+    // The process's default keytab (KRB5_KTNAME): the service's current key, copied.
+    kdc.export_keytab_norandkey("default.keytab", &[SERVICE]);
     // A client of DOWN.TEST, whose KDC is unreachable: its key is made locally with ktutil.
     down_keytab(&kdc.dir().join("down.keytab"), &kdc);
     kdc
