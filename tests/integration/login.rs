@@ -283,7 +283,7 @@ fn configuration_problems_exit_2_and_say_what_is_wrong() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
-        err.contains("realm `r`: login-module `com.example.Missing`: not registered (registered login modules: com.hazelcast.security.loginimpl.BasicLdapLoginModule, com.hazelcast.security.loginimpl.LdapLoginModule, com.hazelcast.security.loginimpl.SimplePropertiesLoginModule, realm.ini.IniLoginModule, realm.ldap.LdapLoginModule, realm.simple.SimpleLoginModule)"),
+        err.contains("realm `r`: login-module `com.example.Missing`: not registered (registered login modules: com.hazelcast.security.loginimpl.BasicLdapLoginModule, com.hazelcast.security.loginimpl.GssApiLoginModule, com.hazelcast.security.loginimpl.LdapLoginModule, com.hazelcast.security.loginimpl.SimplePropertiesLoginModule, com.ibm.security.auth.module.Krb5LoginModule, com.sun.security.auth.module.Krb5LoginModule, realm.ini.IniLoginModule, realm.kerberos.Credentials, realm.kerberos.KerberosLoginModule, realm.ldap.LdapLoginModule, realm.simple.SimpleLoginModule)"),
         "{err}"
     );
 }
