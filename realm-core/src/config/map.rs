@@ -1503,11 +1503,64 @@ fn tls(cx: &mut Cx<'_>, node: &Node, path: &str) -> Option<TlsConfig> {
         }
         None => "cn".into(),
     };
+    let allow = match m.take("allow", &[]) {
+        Some((e, p)) => tls_allow(cx, &e.value, &p),
+        None => TlsAllow::default(),
+    };
+    let ca_file = m.path(cx, "ca-file");
+    let crl_file = m.path(cx, "crl-file");
+    let certificate_file = m.path(cx, "certificate-file");
+    let key_file = m.path(cx, "key-file");
     m.finish(cx);
     Some(TlsConfig {
         skip,
         role_attribute,
+        allow,
+        ca_file,
+        crl_file,
+        certificate_file,
+        key_file,
     })
+}
+
+/// The `allow` rules of a `tls` authentication; patterns are checked to be valid regular
+/// expressions here, where the error can say where they are.
+fn tls_allow(cx: &mut Cx<'_>, node: &Node, path: &str) -> TlsAllow {
+    let Some(mut m) = map_view(
+        cx,
+        node,
+        path,
+        "the allow rules (a map of subjects, subject-patterns, sans, san-patterns)",
+    ) else {
+        return TlsAllow::default();
+    };
+    let mut list_of = |cx: &mut Cx<'_>, key: &'static str, patterns: bool| -> Vec<String> {
+        let Some((e, p)) = m.take(key, &[]) else {
+            return Vec::new();
+        };
+        let values = strings(cx, &e.value, &p, "a list of strings");
+        if patterns && let Value::Seq(items) = &e.value.value {
+            for (i, (v, n)) in values.iter().zip(items.iter()).enumerate() {
+                if let Err(err) = regex::Regex::new(&format!("^(?:{v})$")) {
+                    let first = err.to_string().lines().last().unwrap_or("").to_string();
+                    cx.diags.error(
+                        n.pos,
+                        &format!("{p}[{i}]"),
+                        format!("expected a regular expression: {}", first.trim()),
+                    );
+                }
+            }
+        }
+        values
+    };
+    let allow = TlsAllow {
+        subjects: list_of(cx, "subjects", false),
+        subject_patterns: list_of(cx, "subject-patterns", true),
+        sans: list_of(cx, "sans", false),
+        san_patterns: list_of(cx, "san-patterns", true),
+    };
+    m.finish(cx);
+    allow
 }
 
 fn simple(cx: &mut Cx<'_>, node: &Node, path: &str) -> Option<SimpleConfig> {

@@ -430,6 +430,54 @@ pub struct TlsConfig {
     /// `roleAttribute` (default `cn`): the subject-DN attribute whose values are roles.
     #[serde(rename = "roleAttribute")]
     pub role_attribute: String,
+    /// Realm's extension `allow`: rules a certificate must match to be accepted at all (none:
+    /// every certificate the transport verified).
+    #[serde(skip_serializing_if = "TlsAllow::is_empty")]
+    pub allow: TlsAllow,
+    /// Realm's extension `ca-file`: the PEM CA certificates client certificates must chain to
+    /// (for the rustls server configuration `realm-tls` builds).
+    #[serde(rename = "ca-file", skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Realm's extension `crl-file`: PEM certificate revocation lists checked in the handshake.
+    #[serde(rename = "crl-file", skip_serializing_if = "Option::is_none")]
+    pub crl_file: Option<PathBuf>,
+    /// Realm's extension `certificate-file`: this server's PEM certificate chain, leaf first.
+    #[serde(rename = "certificate-file", skip_serializing_if = "Option::is_none")]
+    pub certificate_file: Option<PathBuf>,
+    /// Realm's extension `key-file`: this server's PEM private key.
+    #[serde(rename = "key-file", skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// The allow-list of a `tls` authentication: a certificate is accepted when it matches **any**
+/// rule (and every certificate when there are none). Subjects compare as RFC 4514 strings
+/// (the identity's form); SANs are the DNS names, e-mail addresses, URIs and IP addresses of the
+/// subject alternative name extension. Patterns are regular expressions that must match the whole
+/// value.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TlsAllow {
+    /// `subjects`: exact subject DNs (`<subject>` in XML).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// `subject-patterns`: regular expressions over the subject DN (`<subject-pattern>`).
+    #[serde(rename = "subject-patterns", skip_serializing_if = "Vec::is_empty")]
+    pub subject_patterns: Vec<String>,
+    /// `sans`: exact subject alternative names (`<san>`; DNS names compare case-insensitively).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sans: Vec<String>,
+    /// `san-patterns`: regular expressions over each subject alternative name (`<san-pattern>`).
+    #[serde(rename = "san-patterns", skip_serializing_if = "Vec::is_empty")]
+    pub san_patterns: Vec<String>,
+}
+
+impl TlsAllow {
+    /// True when there is no rule (every verified certificate is accepted).
+    pub fn is_empty(&self) -> bool {
+        self.subjects.is_empty()
+            && self.subject_patterns.is_empty()
+            && self.sans.is_empty()
+            && self.san_patterns.is_empty()
+    }
 }
 
 /// One user of a `simple` realm.

@@ -337,6 +337,18 @@ pub(crate) fn normalize(e: &Elem, path: &str, diags: &mut Diags) -> Node {
         "token" => normalize_map(e, path, diags, &[], Some("value")),
         "simple" => normalize_map(e, path, diags, &[("user", "users")], None),
         "user" => normalize_map(e, path, diags, &[("role", "roles")], None),
+        "allow" => normalize_map(
+            e,
+            path,
+            diags,
+            &[
+                ("subject", "subjects"),
+                ("subject-pattern", "subject-patterns"),
+                ("san", "sans"),
+                ("san-pattern", "san-patterns"),
+            ],
+            None,
+        ),
         "client-permissions" => normalize_map(e, path, diags, &[], None),
         _ if e.attrs.is_empty() && e.children.is_empty() => leaf(e),
         _ => normalize_map(e, path, diags, &[], None),
