@@ -88,6 +88,9 @@ pub enum Request {
         /// The token bytes.
         token: Secret,
     },
+    /// `{"certificate":true}`: log in with the client certificate of this TLS connection (the
+    /// server answers `denied` on a connection without one).
+    Certificate,
 }
 
 /// A request as it travels: every key optional, unknown keys refused.
@@ -100,6 +103,8 @@ struct WireRequest {
     password: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<bool>,
 }
 
 impl Request {
@@ -123,6 +128,7 @@ impl Request {
         match self {
             Request::Password { username, .. } => username,
             Request::Token { .. } => "<token>",
+            Request::Certificate => "<certificate>",
         }
     }
 
@@ -154,10 +160,18 @@ impl Request {
                     String::from_utf8_lossy(password.expose()).into_owned(),
                 )),
                 token: None,
+                certificate: None,
+            },
+            Request::Certificate => WireRequest {
+                username: None,
+                password: None,
+                token: None,
+                certificate: Some(true),
             },
             Request::Token { token } => WireRequest {
                 username: None,
                 password: None,
+                certificate: None,
                 token: Some(mask(token, BASE64.encode(token.expose()))),
             },
         };
@@ -173,9 +187,16 @@ impl Request {
         })?;
         match wire {
             WireRequest {
+                username: None,
+                password: None,
+                token: None,
+                certificate: Some(true),
+            } => Ok(Request::Certificate),
+            WireRequest {
                 username: Some(username),
                 password: Some(_),
                 token: None,
+                certificate: None,
             } if username.chars().any(char::is_control) => {
                 // No user name contains a newline or an escape sequence; refusing them here also
                 // keeps them out of every log line downstream.
@@ -185,6 +206,7 @@ impl Request {
                 username: Some(username),
                 password: Some(password),
                 token: None,
+                certificate: None,
             } => Ok(Request::Password {
                 username,
                 password: Secret::from(password),
@@ -193,21 +215,29 @@ impl Request {
                 username: None,
                 password: None,
                 token: Some(token),
+                certificate: None,
             } => BASE64
                 .decode(token.as_bytes())
                 .map(|bytes| Request::Token {
                     token: Secret::from_bytes(bytes),
                 })
                 .map_err(|_| "`token` is not valid base64".to_string()),
-            _ => Err("expected {\"username\",\"password\"} or {\"token\"}".to_string()),
+            _ => Err(
+                "expected {\"username\",\"password\"}, {\"token\"} or {\"certificate\":true}"
+                    .to_string(),
+            ),
         }
     }
 
-    /// The credentials this request presents to a realm.
-    pub fn into_credentials(self) -> Credentials {
+    /// The credentials this request presents to a realm from `endpoint` (a certificate
+    /// request presents the endpoint's TLS chain).
+    pub fn into_credentials(self, endpoint: &Endpoint) -> Credentials {
         match self {
             Request::Password { username, password } => Credentials::password(username, password),
             Request::Token { token } => Credentials::Token { token },
+            Request::Certificate => Credentials::Certificate {
+                chain: endpoint.peer_certificates.clone(),
+            },
         }
     }
 }
@@ -468,14 +498,17 @@ pub struct Setup {
     /// Configuration warnings (`FILE:LINE:COL: key.path: warning: …`) and build warnings
     /// (`realm `x`: plain-text password for …`), for the operator.
     pub warnings: Vec<String>,
+    /// The loaded configuration (e.g. for the TLS files of a `tls` realm).
+    pub config: realm_core::config::SecurityConfig,
 }
 
-/// What the examples register: the JAAS chain engine, and Realm's LDAP and Kerberos
+/// What the examples register: the JAAS chain engine, and Realm's LDAP, Kerberos and TLS
 /// authentication types, modules and identities.
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     realm_jaas_chain::register(&mut registry);
     realm_kerberos::register(&mut registry);
+    realm_tls::register(&mut registry);
     registry
 }
 
@@ -524,6 +557,7 @@ pub async fn identity_request(
             password,
         }),
         Credentials::Token { token } => Ok(Request::Token { token }),
+        Credentials::Certificate { .. } => Ok(Request::Certificate),
         _ => Err(IdentityError::Choose(
             "the identity made credentials the protocol cannot carry".into(),
         )),
@@ -576,7 +610,11 @@ pub fn setup_with(
         Some(name) => Service::for_realm(security, name)?,
         None => Service::client_authentication(security)?,
     };
-    Ok(Setup { service, warnings })
+    Ok(Setup {
+        service,
+        warnings,
+        config: loaded.config,
+    })
 }
 
 /// One realm of a built [`Security`], shared by every connection.
@@ -637,14 +675,21 @@ impl Service {
 
     /// Answers one request from `peer`, logging the outcome (user, realm, verdict; never a secret).
     pub async fn handle(&self, request: Request, peer: SocketAddr) -> Response {
+        self.handle_at(request, Endpoint::from_addr(peer)).await
+    }
+
+    /// [`Service::handle`] for a peer known by more than its address (its TLS chain).
+    pub async fn handle_at(&self, request: Request, endpoint: Endpoint) -> Response {
+        let peer = endpoint
+            .address
+            .map_or_else(|| "?".to_string(), |a| a.to_string());
         let user = request.name().to_string();
         let Some(realm) = self.realm() else {
             tracing::error!(realm = %self.realm, %peer, "the served realm is missing");
             return Response::Unavailable;
         };
-        let result = realm
-            .login(request.into_credentials(), Endpoint::from_addr(peer))
-            .await;
+        let credentials = request.into_credentials(&endpoint);
+        let result = realm.login(credentials, endpoint).await;
         // `?user`: the name is the peer's text; Debug quotes and escapes it, so a name with a
         // newline cannot forge a log line.
         match &result {
@@ -714,7 +759,7 @@ pub async fn serve_with(listener: TcpListener, service: Service, limits: Limits)
                 let service = service.clone();
                 tokio::spawn(async move {
                     let _permit = permit;
-                    connection(stream, peer, &service, limits).await;
+                    connection(stream, Endpoint::from_addr(peer), &service, limits).await;
                 });
             }
             Err(e) => {
@@ -726,10 +771,57 @@ pub async fn serve_with(listener: TcpListener, service: Service, limits: Limits)
     }
 }
 
+/// [`serve_with`] over mutual TLS: each connection first completes a TLS handshake with
+/// `acceptor` (within the read timeout; a failed one is logged and closed), then speaks the
+/// same protocol, its peer known by its verified certificate chain too, so a
+/// `{"certificate":true}` request logs in with it.
+pub async fn serve_tls(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    service: Service,
+    limits: Limits,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let service = service.clone();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    match timeout(limits.read_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            let (_, endpoint) = realm_tls::peer_login(&tls, Some(peer));
+                            connection(tls, endpoint, &service, limits).await;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::warn!(%peer, error = %e, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::warn!(%peer, "TLS handshake timed out"),
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
 /// One connection: request lines in, response lines out, until EOF, a timeout or a bad line.
-async fn connection(stream: TcpStream, peer: SocketAddr, service: &Service, limits: Limits) {
+async fn connection<S>(stream: S, endpoint: Endpoint, service: &Service, limits: Limits)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let peer = endpoint
+        .address
+        .map_or_else(|| "?".to_string(), |a| a.to_string());
     tracing::debug!(%peer, "connection opened");
-    let (read, mut write) = stream.into_split();
+    let (read, mut write) = tokio::io::split(stream);
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     let why = loop {
@@ -754,7 +846,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, service: &Service, limi
             continue;
         }
         let response = match Request::from_json(text) {
-            Ok(request) => service.handle(request, peer).await,
+            Ok(request) => service.handle_at(request, endpoint.clone()).await,
             Err(why) => {
                 tracing::info!(realm = %service.realm, %peer, verdict = "bad-request", %why, "authentication");
                 Response::BadRequest
@@ -813,11 +905,16 @@ async fn read_line_capped<R: AsyncBufRead + Unpin>(
 // ---------------------------------------------------------------------------------------------
 
 /// A client connection: several requests, one after the other, on one TCP connection.
-#[derive(Debug)]
 pub struct Client {
-    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    writer: tokio::net::tcp::OwnedWriteHalf,
+    reader: BufReader<Box<dyn tokio::io::AsyncRead + Send + Unpin>>,
+    writer: Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
     buf: Vec<u8>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -828,8 +925,34 @@ impl Client {
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
         let (read, writer) = stream.into_split();
         Ok(Client {
-            reader: BufReader::new(read),
-            writer,
+            reader: BufReader::new(Box::new(read)),
+            writer: Box::new(writer),
+            buf: Vec::new(),
+        })
+    }
+
+    /// Connects over TLS with `config` (e.g. [`realm_tls::client_config`]: it presents the
+    /// client certificate), checking that the server's certificate is for `server_name`.
+    pub async fn connect_tls(
+        addr: impl ToSocketAddrs,
+        config: Arc<rustls::ClientConfig>,
+        server_name: &str,
+    ) -> io::Result<Client> {
+        let name = rustls::pki_types::ServerName::try_from(server_name.to_string())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let stream = timeout(READ_TIMEOUT, TcpStream::connect(addr))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+        let tls = timeout(
+            READ_TIMEOUT,
+            tokio_rustls::TlsConnector::from(config).connect(name, stream),
+        )
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
+        let (read, writer) = tokio::io::split(tls);
+        Ok(Client {
+            reader: BufReader::new(Box::new(read)),
+            writer: Box::new(writer),
             buf: Vec::new(),
         })
     }

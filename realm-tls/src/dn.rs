@@ -4,11 +4,14 @@
 //! RFC 4514 writes the RDNs **last first** (the reverse of the encoding, as Java's
 //! `X500Principal.getName()` does), the AVAs of a multi-valued RDN joined with `+`, the nine
 //! keywords of RFC 4514 (`CN`, `L`, `ST`, `O`, `OU`, `C`, `STREET`, `DC`, `UID`) by name and any
-//! other type as its dotted OID. A value that is a string (UTF8String, PrintableString,
-//! IA5String, NumericString, VisibleString, TeletexString read as Latin-1, BMPString,
-//! UniversalString) is written as text with `\` before `"` `+` `,` `;` `<` `>` `\`, a leading
-//! space or `#`, a trailing space, and `\hh` for control characters; any other value as `#`
-//! and the hex of its BER encoding. Non-ASCII characters are kept as UTF-8.
+//! other type as its dotted OID. The value of a keyword type that is a string (UTF8String,
+//! PrintableString, IA5String, NumericString, VisibleString, TeletexString read as Latin-1,
+//! BMPString, UniversalString) is written as text with `\` before `"` `+` `,` `;` `<` `>` `\`,
+//! a leading space or `#`, a trailing space, and `\hh` for control characters (non-ASCII
+//! characters are kept as UTF-8). As RFC 4514 requires, the value of a dotted-OID type
+//! (`emailAddress`, `serialNumber`, `SN`, ...), or one that is not a string, is written as `#`
+//! and the hex of its BER encoding, as Java's `X500Principal` does: roles can still be taken from
+//! such attributes, by their decoded text.
 
 use std::fmt::Write as _;
 use x509_parser::der_parser::asn1_rs::{Any, Class, Tag};
@@ -23,6 +26,8 @@ pub struct Ava {
     pub keyword: Option<&'static str>,
     /// The value.
     pub value: AvaValue,
+    /// The value's BER encoding (tag, length, contents).
+    pub ber: Vec<u8>,
 }
 
 /// An attribute value.
@@ -74,11 +79,7 @@ const MORE_NAMES: &[(&str, &str)] = &[
 /// (`oid.` prefix allowed). `None` for an unknown name.
 pub fn attribute_oid(name: &str) -> Option<String> {
     let upper = name.trim().to_ascii_uppercase();
-    if let Some((_, oid)) = KEYWORDS
-        .iter()
-        .chain(MORE_NAMES)
-        .find(|(k, _)| *k == upper)
-    {
+    if let Some((_, oid)) = KEYWORDS.iter().chain(MORE_NAMES).find(|(k, _)| *k == upper) {
         return Some((*oid).to_string());
     }
     let dotted = upper.strip_prefix("OID.").unwrap_or(&upper);
@@ -106,6 +107,7 @@ impl DistinguishedName {
                         Ava {
                             keyword: keyword_of(&oid),
                             value: decode_value(ava.attr_value()),
+                            ber: ber_of(ava.attr_value()),
                             oid,
                         }
                     })
@@ -128,11 +130,11 @@ impl DistinguishedName {
                 }
                 out.push_str(ava.keyword.unwrap_or(&ava.oid));
                 out.push('=');
-                match &ava.value {
-                    AvaValue::Text(t) => escape_into(&mut out, t),
-                    AvaValue::Ber(b) => {
+                match (&ava.value, ava.keyword) {
+                    (AvaValue::Text(t), Some(_)) => escape_into(&mut out, t),
+                    _ => {
                         out.push('#');
-                        for byte in b {
+                        for byte in &ava.ber {
                             let _ = write!(out, "{byte:02X}");
                         }
                     }
@@ -145,12 +147,14 @@ impl DistinguishedName {
     /// Every text value of attributes of type `oid`, in RFC 4514 order (the order the string
     /// shows them), as written in the certificate (not escaped).
     pub fn values_of<'a>(&'a self, oid: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.rdns.iter().rev().flatten().filter_map(move |ava| {
-            match (&ava.value, ava.oid == oid) {
+        self.rdns
+            .iter()
+            .rev()
+            .flatten()
+            .filter_map(move |ava| match (&ava.value, ava.oid == oid) {
                 (AvaValue::Text(t), true) => Some(t.as_str()),
                 _ => None,
-            }
-        })
+            })
     }
 }
 
@@ -176,11 +180,14 @@ fn decode_value(v: &Any<'_>) -> AvaValue {
                         _ => 0xFFFD,
                     })
                     .collect();
-                (data.len() % 2 == 0)
+                data.len()
+                    .is_multiple_of(2)
                     .then(|| String::from_utf16(&units).ok())
                     .flatten()
             }
-            Tag::UniversalString => (data.len() % 4 == 0)
+            Tag::UniversalString => data
+                .len()
+                .is_multiple_of(4)
                 .then(|| {
                     data.chunks(4)
                         .map(|c| match c {
@@ -272,6 +279,7 @@ mod tests {
             oid: oid.into(),
             keyword: keyword_of(oid),
             value: AvaValue::Text(v.into()),
+            ber: Vec::new(),
         }
     }
 
@@ -316,6 +324,7 @@ mod tests {
                 oid: "1.2.3.4".into(),
                 keyword: None,
                 value: AvaValue::Ber(vec![0x04, 0x02, 0xAB, 0xCD]),
+                ber: vec![0x04, 0x02, 0xAB, 0xCD],
             }]],
         };
         assert_eq!(dn.to_rfc4514(), "1.2.3.4=#0402ABCD");

@@ -13,7 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Realm's class name for the module.
 pub const CLASS_NAME: &str = "realm.tls.X509CertificateLoginModule";
 /// Hazelcast's class name for the same module, accepted so that `jaas` stacks load as written.
-pub const HAZELCAST_CLASS_NAME: &str = "com.hazelcast.security.loginimpl.X509CertificateLoginModule";
+pub const HAZELCAST_CLASS_NAME: &str =
+    "com.hazelcast.security.loginimpl.X509CertificateLoginModule";
 
 /// Authenticates a peer by the certificate the TLS transport verified: the leaf of
 /// [`Credentials::Certificate`], or else of the endpoint's `peer_certificates`.

@@ -19,6 +19,7 @@ mod ldap;
 mod ldap_ad;
 mod login;
 mod secrets;
+mod tls;
 mod users;
 
 use std::io::Write;

@@ -17,7 +17,7 @@
 
 use clap::Parser;
 use realm_core::LoginFailure;
-use realm_examples::{IdentityError, Request, Response, authenticate, identity_request};
+use realm_examples::{Client, IdentityError, Request, Response, authenticate, identity_request};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,7 +25,7 @@ use std::process::ExitCode;
 /// Logs in to the example server and prints its JSON response.
 #[derive(Parser)]
 #[command(name = "client", version)]
-#[command(group(clap::ArgGroup::new("evidence").required(true).args(["password_stdin", "token_file", "identity"])))]
+#[command(group(clap::ArgGroup::new("evidence").required(true).args(["password_stdin", "token_file", "identity", "certificate"])))]
 struct Args {
     /// The server's address.
     #[arg(long, default_value = "127.0.0.1:7878")]
@@ -47,6 +47,21 @@ struct Args {
     /// The realm whose identity to present (default: the only realm with an identity).
     #[arg(long, requires = "identity")]
     identity_realm: Option<String>,
+    /// Connect over TLS presenting this certificate chain (PEM); needs --tls-key and --tls-ca.
+    #[arg(long, requires_all = ["tls_key", "tls_ca"])]
+    tls_cert: Option<PathBuf>,
+    /// The client's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The CA the server's certificate must chain to (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
+    /// The name the server's certificate must be for (default: the host of --connect).
+    #[arg(long, requires = "tls_cert")]
+    server_name: Option<String>,
+    /// Log in with the TLS client certificate itself (needs --tls-cert).
+    #[arg(long, requires = "tls_cert")]
+    certificate: bool,
 }
 
 fn read_password() -> std::io::Result<String> {
@@ -60,6 +75,7 @@ fn read_password() -> std::io::Result<String> {
 async fn main() -> ExitCode {
     let args = Args::parse();
     let request = match (&args.token_file, &args.username) {
+        _ if args.certificate => Request::Certificate,
         _ if args.identity.is_some() => {
             let config = args.identity.clone().unwrap_or_default();
             let server = match tokio::net::lookup_host(args.connect.as_str())
@@ -101,7 +117,34 @@ async fn main() -> ExitCode {
             }
         },
     };
-    let response = match authenticate(args.connect.as_str(), &request).await {
+    let sent = match &args.tls_cert {
+        Some(cert) => {
+            let files = realm_tls::TlsFiles {
+                certificate: cert.clone(),
+                key: args.tls_key.clone().unwrap_or_default(),
+                ca: args.tls_ca.clone().unwrap_or_default(),
+                crl: None,
+            };
+            let config = match realm_tls::client_config(&files) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("client: TLS setup: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let host = args
+                .connect
+                .rsplit_once(':')
+                .map_or(args.connect.as_str(), |(h, _)| h);
+            let name = args.server_name.clone().unwrap_or_else(|| host.to_string());
+            match Client::connect_tls(args.connect.as_str(), config, &name).await {
+                Ok(mut c) => c.send(&request).await,
+                Err(e) => Err(e),
+            }
+        }
+        None => authenticate(args.connect.as_str(), &request).await,
+    };
+    let response = match sent {
         Ok(r) => r,
         Err(e) => {
             eprintln!("client: {}: {e}", args.connect);

@@ -9,7 +9,8 @@
 //! serve; 1 if the address cannot be bound.
 
 use clap::Parser;
-use realm_examples::{Setup, serve, setup};
+use realm_core::config::AuthenticationConfig;
+use realm_examples::{Limits, Setup, serve, serve_tls, setup};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,12 +29,63 @@ struct Args {
     /// Serve this realm instead of the one `client-authentication` names.
     #[arg(long)]
     realm: Option<String>,
+    /// Serve over mutual TLS: clients must present a certificate chaining to the CA. The files
+    /// are the served `tls` realm's `certificate-file`, `key-file`, `ca-file` (and `crl-file`),
+    /// unless given below.
+    #[arg(long)]
+    tls: bool,
+    /// This server's certificate chain (PEM), with --tls.
+    #[arg(long, requires = "tls")]
+    tls_cert: Option<PathBuf>,
+    /// This server's private key (PEM), with --tls.
+    #[arg(long, requires = "tls")]
+    tls_key: Option<PathBuf>,
+    /// The CA client certificates must chain to (PEM), with --tls.
+    #[arg(long, requires = "tls")]
+    tls_ca: Option<PathBuf>,
+    /// Revoked certificates (PEM CRLs), with --tls.
+    #[arg(long, requires = "tls")]
+    tls_crl: Option<PathBuf>,
+}
+
+/// The TLS files: the flags, else the served realm's `tls` options.
+fn tls_files(args: &Args, setup: &Setup) -> Result<realm_tls::TlsFiles, String> {
+    let realm_tls = setup
+        .config
+        .realm(setup.service.realm_name())
+        .and_then(|r| match &r.authentication {
+            Some(AuthenticationConfig::Tls(t)) => Some(t.clone()),
+            _ => None,
+        });
+    let pick = |flag: &Option<PathBuf>, from: Option<PathBuf>, what: &str| {
+        flag.clone().or(from).ok_or_else(|| {
+            format!(
+                "--tls needs {what}: give --tls-{} or set it in the served tls realm",
+                what.split('-').next().unwrap_or(what)
+            )
+        })
+    };
+    let t = realm_tls.as_ref();
+    Ok(realm_tls::TlsFiles {
+        certificate: pick(
+            &args.tls_cert,
+            t.and_then(|t| t.certificate_file.clone()),
+            "cert-file (certificate-file)",
+        )?,
+        key: pick(
+            &args.tls_key,
+            t.and_then(|t| t.key_file.clone()),
+            "key-file",
+        )?,
+        ca: pick(&args.tls_ca, t.and_then(|t| t.ca_file.clone()), "ca-file")?,
+        crl: args.tls_crl.clone().or(t.and_then(|t| t.crl_file.clone())),
+    })
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let Setup { service, warnings } = match setup(&args.config, args.realm.as_deref()) {
+    let setup = match setup(&args.config, args.realm.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -41,9 +93,23 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    for w in &warnings {
+    for w in &setup.warnings {
         eprintln!("warning: {w}");
     }
+    let tls = if args.tls {
+        match tls_files(&args, &setup)
+            .and_then(|f| realm_tls::server_config(&f).map_err(|e| format!("TLS setup: {e}")))
+        {
+            Ok(c) => Some(tokio_rustls::TlsAcceptor::from(c)),
+            Err(e) => {
+                eprintln!("server: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let service = setup.service;
     // Installed after the build, whose warnings were just printed (and would be logged twice).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -59,10 +125,18 @@ async fn main() -> ExitCode {
     };
     let addr = listener.local_addr().unwrap_or(args.listen);
     eprintln!(
-        "server: realm `{}` from {}, listening on {addr} (one JSON request per line; Ctrl-C stops)",
+        "server: realm `{}` from {}, listening on {addr}{} (one JSON request per line; Ctrl-C stops)",
         service.realm_name(),
-        args.config.display()
+        args.config.display(),
+        if tls.is_some() {
+            " with mutual TLS"
+        } else {
+            ""
+        }
     );
-    serve(listener, service).await;
+    match tls {
+        Some(acceptor) => serve_tls(listener, acceptor, service, Limits::default()).await,
+        None => serve(listener, service).await,
+    }
     ExitCode::SUCCESS
 }

@@ -1546,7 +1546,10 @@ fn tls_allow(cx: &mut Cx<'_>, node: &Node, path: &str) -> TlsAllow {
                     cx.diags.error(
                         n.pos,
                         &format!("{p}[{i}]"),
-                        format!("expected a regular expression: {}", first.trim()),
+                        format!(
+                            "expected a regular expression: {}",
+                            first.trim().trim_start_matches("error: ")
+                        ),
                     );
                 }
             }
