@@ -201,7 +201,11 @@ pub struct Ca {
     pub key: PathBuf,
 }
 
+/// One `openssl` at a time: issuing, revoking and CRLs share a CA's serial and index files.
+static OPENSSL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn openssl(args: &[&str], dir: &Path) {
+    let _one = OPENSSL.lock().unwrap_or_else(|p| p.into_inner());
     let out = Command::new(require_binary("openssl", "openssl"))
         .args(args)
         .current_dir(dir)
@@ -244,6 +248,7 @@ impl Ca {
         std::fs::create_dir_all(dir.join("newcerts")).unwrap();
         std::fs::write(dir.join("index.txt"), "").unwrap();
         std::fs::write(dir.join("serial"), "1000\n").unwrap();
+        std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
         let policy: String = CA_FIELDS
             .iter()
             .map(|f| format!("{f} = optional\n"))
@@ -253,7 +258,9 @@ impl Ca {
             format!(
                 "[ ca ]\ndefault_ca = d\n[ d ]\ndir = .\ndatabase = ./index.txt\n\
                  new_certs_dir = ./newcerts\nserial = ./serial\ndefault_md = sha256\npolicy = p\n\
-                 unique_subject = no\npreserve = yes\n[ p ]\n{policy}"
+                 unique_subject = no\npreserve = yes\ncrlnumber = ./crlnumber\n\
+                 crl_extensions = crl_ext\n[ crl_ext ]\nauthorityKeyIdentifier = keyid:always\n\
+                 [ p ]\n{policy}"
             ),
         )
         .unwrap();
@@ -287,6 +294,30 @@ impl Ca {
             key: dir.join("ca.key"),
             dir,
         }
+    }
+
+    /// Revokes `cert` (it is listed in the next [`Ca::crl`]).
+    pub fn revoke(&self, cert: &Issued) {
+        let path = cert.cert.to_str().unwrap().to_string();
+        openssl(
+            &[
+                "ca", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-revoke",
+                &path,
+            ],
+            &self.dir,
+        );
+    }
+
+    /// A fresh CRL (PEM, version 2, valid one day) listing every revoked certificate.
+    pub fn crl(&self) -> PathBuf {
+        openssl(
+            &[
+                "ca", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-gencrl",
+                "-crldays", "1", "-out", "crl.pem",
+            ],
+            &self.dir,
+        );
+        self.dir.join("crl.pem")
     }
 
     /// Issues `<stem>.pem` and `<stem>.key`. `subject` is in `openssl -subj` form; `sans` are

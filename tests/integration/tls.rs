@@ -180,6 +180,23 @@ async fn a_client_certificate_from_an_untrusted_ca_fails_the_handshake() {
 }
 
 #[tokio::test]
+async fn a_revoked_client_certificate_fails_the_handshake_with_a_crl() {
+    let p = pki();
+    let revoked = p.ca.issue(
+        "revoked",
+        "/O=Acme/OU=Members/CN=revoked",
+        &[],
+        Purpose::Client,
+        Validity::Days(1),
+    );
+    p.ca.revoke(&revoked);
+    let crl = p.ca.crl();
+    let addr = start(&format!("crl-file: {}", crl.display())).await;
+    assert!(login_as(addr, &revoked).await.is_err());
+    assert!(login_as(addr, &p.member).await.unwrap().is_accepted());
+}
+
+#[tokio::test]
 async fn an_expired_client_certificate_fails_the_handshake() {
     let addr = start("").await;
     let r = login_as(addr, &pki().expired).await;
