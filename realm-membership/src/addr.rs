@@ -82,7 +82,10 @@ impl LoginModule for RegexMembership {
     async fn login(&self, cx: &mut ModuleContext<'_>) -> Result<Verdict, LoginError> {
         self.admits(cx.endpoint())
             .map_err(|e| LoginError::Denied(format!("regex membership: {e}")))?;
-        cx.note(format!("regex membership: matched {}", self.pattern.as_str()));
+        cx.note(format!(
+            "regex membership: matched {}",
+            self.pattern.as_str()
+        ));
         propose(cx);
         Ok(Verdict::Succeeded)
     }
@@ -122,9 +125,10 @@ impl FixedMembership {
             } else {
                 // host or host:port
                 let (host, port) = match e.rsplit_once(':') {
-                    Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() => {
-                        (h, Some(p.parse::<u16>().map_err(|_| format!("`{e}`: bad port"))?))
-                    }
+                    Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() => (
+                        h,
+                        Some(p.parse::<u16>().map_err(|_| format!("`{e}`: bad port"))?),
+                    ),
                     _ => (e, None),
                 };
                 let addrs: Vec<SocketAddr> = (host, port.unwrap_or(0))
@@ -192,7 +196,10 @@ mod tests {
 
     fn ep(addr: &str, name: Option<&str>) -> Endpoint {
         Endpoint {
-            address: Some(addr.parse().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))),
+            address: Some(
+                addr.parse()
+                    .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0))),
+            ),
             logical_name: name.map(str::to_string),
             peer_certificates: Vec::new(),
         }

@@ -64,7 +64,9 @@ fn prop_bool(p: &Props<'_>, name: &str, default: bool) -> Result<bool, String> {
         None => Ok(default),
         Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(format!("property `{name}`: expected true or false, found `{v}`")),
+        Some(v) => Err(format!(
+            "property `{name}`: expected true or false, found `{v}`"
+        )),
     }
 }
 

@@ -205,7 +205,10 @@ impl Challenger {
         let now = now_secs();
         let mut seen = self.answered.lock().unwrap_or_else(|p| p.into_inner());
         seen.retain(|_, until| *until >= now);
-        let until = c.issued_at.saturating_add(self.max_age.as_secs()).saturating_add(1);
+        let until = c
+            .issued_at
+            .saturating_add(self.max_age.as_secs())
+            .saturating_add(1);
         seen.insert(c.nonce.clone(), until).is_none()
     }
 }
@@ -232,7 +235,9 @@ const SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_SHA256,
 ];
 
-fn verification_alg(s: SignatureScheme) -> Option<&'static dyn rustls::pki_types::SignatureVerificationAlgorithm> {
+fn verification_alg(
+    s: SignatureScheme,
+) -> Option<&'static dyn rustls::pki_types::SignatureVerificationAlgorithm> {
     Some(match s {
         SignatureScheme::ED25519 => webpki::ring::ED25519,
         SignatureScheme::ECDSA_NISTP256_SHA256 => webpki::ring::ECDSA_P256_SHA256,
@@ -248,7 +253,8 @@ impl Prover {
         certificate: &std::path::Path,
         key: &std::path::Path,
     ) -> Result<Prover, String> {
-        let chain = realm_tls::transport::load_certificates(certificate).map_err(|e| e.to_string())?;
+        let chain =
+            realm_tls::transport::load_certificates(certificate).map_err(|e| e.to_string())?;
         use rustls::pki_types::pem::PemObject;
         let key = PrivateKeyDer::from_pem_file(key)
             .map_err(|e| format!("{}: no usable PEM private key: {e}", key.display()))?;
@@ -256,7 +262,10 @@ impl Prover {
     }
 
     /// A prover from DER certificates and a key.
-    pub fn new(chain: Vec<CertificateDer<'static>>, key: &PrivateKeyDer<'_>) -> Result<Prover, String> {
+    pub fn new(
+        chain: Vec<CertificateDer<'static>>,
+        key: &PrivateKeyDer<'_>,
+    ) -> Result<Prover, String> {
         let key = rustls::crypto::ring::sign::any_supported_type(key)
             .map_err(|e| format!("the private key cannot sign: {e}"))?;
         if chain.is_empty() {
@@ -322,7 +331,8 @@ impl X509ChallengeModule {
                 .map_err(|e| format!("{}: not a usable CA certificate: {e}", ca.display()))?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut b = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+        let mut b =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
         if let Some(crl) = crl {
             use rustls::pki_types::pem::PemObject;
             let crls = rustls::pki_types::CertificateRevocationListDer::pem_file_iter(crl)
@@ -343,8 +353,8 @@ impl X509ChallengeModule {
     /// Verifies a response from `peer`: the subject DN of its certificate, or why not. Consumes
     /// the challenge on success.
     pub fn verify(&self, response: &[u8], peer: &Endpoint) -> Result<String, String> {
-        let r: Response = serde_json::from_slice(response)
-            .map_err(|e| format!("not a join response: {e}"))?;
+        let r: Response =
+            serde_json::from_slice(response).map_err(|e| format!("not a join response: {e}"))?;
         let challenge_bytes = B64
             .decode(&r.challenge)
             .map_err(|_| "the challenge is not base64".to_string())?;
@@ -359,8 +369,8 @@ impl X509ChallengeModule {
         let (leaf, intermediates) = chain
             .split_first()
             .ok_or("the response holds no certificate")?;
-        let cert = realm_tls::cert::PeerCertificate::from_der(leaf.as_ref())
-            .map_err(|e| e.to_string())?;
+        let cert =
+            realm_tls::cert::PeerCertificate::from_der(leaf.as_ref()).map_err(|e| e.to_string())?;
         self.verifier
             .verify_client_cert(leaf, intermediates, UnixTime::now())
             .map_err(|e| {

@@ -18,6 +18,7 @@ mod keychain_config;
 mod ldap;
 mod ldap_ad;
 mod login;
+mod membership;
 mod secrets;
 mod tls;
 mod users;
