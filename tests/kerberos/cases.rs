@@ -55,6 +55,7 @@ fn registry() -> Registry {
     let mut r = Registry::new();
     realm_jaas_chain::register(&mut r);
     realm_kerberos::register(&mut r);
+    realm_membership::register(&mut r);
     r
 }
 
@@ -679,6 +680,53 @@ async fn kdc_down() -> String {
     }
 }
 
+/// Joining a cluster with a Kerberos ticket (JGroups' Krb5Token): REQUIRED fixed membership +
+/// REQUIRED Kerberos acceptor for the cluster's SPN; the joining member's ticket is accepted
+/// once, a replayed one is refused, and a listed address does not help a stranger's ticket.
+async fn membership_kerberos_token() -> String {
+    let sec = security(&format!(
+        "security:
+  realms:
+    - name: join
+      authentication:
+        jaas:
+          - class-name: org.jgroups.auth.FixedMembershipToken
+            usage: REQUIRED
+            properties:
+              fixed_members_value: 127.0.0.1
+          - class-name: com.hazelcast.security.loginimpl.GssApiLoginModule
+            usage: REQUIRED
+            properties:
+              principal: {SERVICE}@{REALM}
+              keytab-file: {{dir}}/service.keytab
+"
+    ));
+    let join = sec.realm("join").unwrap();
+    let t = token(MEMBER, SERVICE, CtxFlags::empty()).await;
+    let s = join
+        .login(Credentials::token(t.clone()), peer())
+        .await
+        .unwrap();
+    assert_eq!(s.identity(), Some(format!("{MEMBER}@{REALM}").as_str()));
+    let (r, trace) = join.login_traced(Credentials::token(t), peer()).await;
+    assert!(matches!(r, Err(LoginFailure::Denied)), "{r:?}");
+    assert!(trace.to_string().contains("replay"), "{trace}");
+    // A ticket for another service (not the cluster's SPN) from a listed address.
+    let t = token(MEMBER, OTHER_SERVICE, CtxFlags::empty()).await;
+    let r = join.login(Credentials::token(t), peer()).await;
+    assert!(matches!(r, Err(LoginFailure::Denied)), "{r:?}");
+    // The right ticket from an address not on the list.
+    let t = token(MEMBER, SERVICE, CtxFlags::empty()).await;
+    let r = join
+        .login(
+            Credentials::token(t),
+            Endpoint::from_addr("127.0.0.9:5701".parse().unwrap()),
+        )
+        .await;
+    assert!(matches!(r, Err(LoginFailure::Denied)), "{r:?}");
+    String::new()
+}
+
 /// Garbage is refused as malformed, never a panic.
 async fn malformed_tokens() -> String {
     let a = Arc::new(acceptor(SERVICE, "service.keytab", false));
@@ -764,6 +812,9 @@ const CASES: &[(&str, CaseFn)] = &[
     }),
     ("kdc_down", || Box::pin(kdc_down())),
     ("malformed_tokens", || Box::pin(malformed_tokens())),
+    ("membership_kerberos_token", || {
+        Box::pin(membership_kerberos_token())
+    }),
 ];
 
 /// Runs the cases whose names contain one of `filters` (all without filters), concurrently.
