@@ -502,11 +502,12 @@ pub struct Setup {
     pub config: realm_core::config::SecurityConfig,
 }
 
-/// What the examples register: the JAAS chain engine, and Realm's LDAP, Kerberos and TLS
+/// What the examples register: the JAAS chain engine, and Realm's ini, LDAP, Kerberos and TLS
 /// authentication types, modules and identities.
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     realm_jaas_chain::register(&mut registry);
+    realm_ini::register(&mut registry);
     realm_kerberos::register(&mut registry);
     realm_tls::register(&mut registry);
     registry
@@ -625,6 +626,7 @@ pub fn setup_with(
 pub struct Service {
     security: Arc<Security>,
     realm: String,
+    required_roles: Vec<String>,
 }
 
 impl Service {
@@ -637,7 +639,11 @@ impl Service {
             .client_authentication()
             .map(|r| r.name().to_string())
         {
-            Some(realm) => Ok(Service { security, realm }),
+            Some(realm) => Ok(Service {
+                security,
+                realm,
+                required_roles: Vec::new(),
+            }),
             None => Err(SetupError::NoClientAuthentication {
                 realms: realm_names(&security),
             }),
@@ -654,6 +660,7 @@ impl Service {
             Ok(Service {
                 security,
                 realm: name.to_string(),
+                required_roles: Vec::new(),
             })
         } else {
             Err(SetupError::NoSuchRealm {
@@ -661,6 +668,14 @@ impl Service {
                 realms: realm_names(&security),
             })
         }
+    }
+
+    /// Authorization on top of authentication: a peer the realm accepts is still refused
+    /// (`denied`, logged as lacking a role) unless it holds one of `roles`. Empty: no
+    /// requirement. (Terracotta's servers admit clients with `terracotta` or `admin` only.)
+    pub fn require_any_role(mut self, roles: Vec<String>) -> Service {
+        self.required_roles = roles;
+        self
     }
 
     /// The served realm's name.
@@ -690,6 +705,21 @@ impl Service {
         };
         let credentials = request.into_credentials(&endpoint);
         let result = realm.login(credentials, endpoint).await;
+        if let Ok(subject) = &result
+            && !self.required_roles.is_empty()
+            && !subject
+                .roles()
+                .any(|r| self.required_roles.iter().any(|q| q == r))
+        {
+            tracing::info!(
+                realm = %self.realm, user = ?user, %peer, verdict = "denied",
+                identity = subject.identity().unwrap_or(""),
+                roles = ?subject.roles().collect::<Vec<_>>(),
+                required = ?self.required_roles,
+                "authenticated but lacks every required role"
+            );
+            return Response::Denied;
+        }
         // `?user`: the name is the peer's text; Debug quotes and escapes it, so a name with a
         // newline cannot forge a log line.
         match &result {

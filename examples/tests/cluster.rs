@@ -125,5 +125,6 @@ fn members_join_and_intruders_are_refused() {
         rest.contains("127.0.0.3") && rest.contains("is not a member"),
         "{rest}"
     );
+    println!("{rest}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -35,4 +35,7 @@ pub mod module;
 pub mod transport;
 
 pub use module::{CLASS_NAME, HAZELCAST_CLASS_NAME, TlsLoginModule, register};
-pub use transport::{TlsFiles, TlsSetupError, client_config, peer_login, server_config};
+pub use transport::{
+    TlsFiles, TlsSetupError, client_config, client_config_without_certificate, peer_login,
+    server_config, server_config_without_client_certificates,
+};

@@ -132,6 +132,37 @@ pub fn client_config(files: &TlsFiles) -> Result<Arc<ClientConfig>, TlsSetupErro
         .map_err(|e| err(&files.key, format!("does not fit the certificate: {e}")))
 }
 
+/// A rustls server configuration that presents `certificate` with `key` and asks clients for
+/// no certificate: for peers that log in with a password or token over an encrypted,
+/// server-authenticated connection (Terracotta's clients). Use [`server_config`] where clients
+/// have certificates.
+pub fn server_config_without_client_certificates(
+    certificate: &Path,
+    key: &Path,
+) -> Result<Arc<ServerConfig>, TlsSetupError> {
+    let chain = load_certificates(certificate)?;
+    let key_der = load_key(key)?;
+    ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(certificate, e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .map(Arc::new)
+        .map_err(|e| err(key, format!("does not fit the certificate: {e}")))
+}
+
+/// A client configuration that trusts servers chaining to `ca` (hostname verified) and presents
+/// no certificate.
+pub fn client_config_without_certificate(ca: &Path) -> Result<Arc<ClientConfig>, TlsSetupError> {
+    Ok(Arc::new(
+        ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| err(ca, e.to_string()))?
+            .with_root_certificates(roots(ca)?)
+            .with_no_client_auth(),
+    ))
+}
+
 /// What a realm needs from a finished server-side handshake: the peer's verified chain as
 /// [`Credentials::Certificate`], and the endpoint (address and the same chain). No certificate
 /// (impossible with [`server_config`], which requires one) gives an empty chain, which the `tls`

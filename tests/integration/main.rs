@@ -20,6 +20,7 @@ mod ldap_ad;
 mod login;
 mod membership;
 mod secrets;
+mod secure_cluster;
 mod tls;
 mod users;
 

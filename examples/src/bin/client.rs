@@ -47,17 +47,17 @@ struct Args {
     /// The realm whose identity to present (default: the only realm with an identity).
     #[arg(long, requires = "identity")]
     identity_realm: Option<String>,
-    /// Connect over TLS presenting this certificate chain (PEM); needs --tls-key and --tls-ca.
+    /// Present this certificate chain (PEM) over TLS; needs --tls-key and --tls-ca.
     #[arg(long, requires_all = ["tls_key", "tls_ca"])]
     tls_cert: Option<PathBuf>,
     /// The client's private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// The CA the server's certificate must chain to (PEM).
-    #[arg(long, requires = "tls_cert")]
+    /// Connect over TLS, trusting servers whose certificate chains to this CA (PEM).
+    #[arg(long)]
     tls_ca: Option<PathBuf>,
     /// The name the server's certificate must be for (default: the host of --connect).
-    #[arg(long, requires = "tls_cert")]
+    #[arg(long, requires = "tls_ca")]
     server_name: Option<String>,
     /// Log in with the TLS client certificate itself (needs --tls-cert).
     #[arg(long, requires = "tls_cert")]
@@ -117,15 +117,18 @@ async fn main() -> ExitCode {
             }
         },
     };
-    let sent = match &args.tls_cert {
-        Some(cert) => {
-            let files = realm_tls::TlsFiles {
-                certificate: cert.clone(),
-                key: args.tls_key.clone().unwrap_or_default(),
-                ca: args.tls_ca.clone().unwrap_or_default(),
-                crl: None,
+    let sent = match &args.tls_ca {
+        Some(ca) => {
+            let config = match &args.tls_cert {
+                Some(cert) => realm_tls::client_config(&realm_tls::TlsFiles {
+                    certificate: cert.clone(),
+                    key: args.tls_key.clone().unwrap_or_default(),
+                    ca: ca.clone(),
+                    crl: None,
+                }),
+                None => realm_tls::client_config_without_certificate(ca),
             };
-            let config = match realm_tls::client_config(&files) {
+            let config = match config {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("client: TLS setup: {e}");

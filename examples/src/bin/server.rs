@@ -46,6 +46,13 @@ struct Args {
     /// Revoked certificates (PEM CRLs), with --tls.
     #[arg(long, requires = "tls")]
     tls_crl: Option<PathBuf>,
+    /// With --tls: ask clients for no certificate (they log in with a password or token over a
+    /// server-authenticated connection).
+    #[arg(long, requires = "tls")]
+    tls_no_client_cert: bool,
+    /// Refuse accepted peers that hold none of these roles (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    require_role: Vec<String>,
 }
 
 /// The TLS files: the flags, else the served realm's `tls` options.
@@ -77,7 +84,11 @@ fn tls_files(args: &Args, setup: &Setup) -> Result<realm_tls::TlsFiles, String> 
             t.and_then(|t| t.key_file.clone()),
             "key-file",
         )?,
-        ca: pick(&args.tls_ca, t.and_then(|t| t.ca_file.clone()), "ca-file")?,
+        ca: if args.tls_no_client_cert {
+            args.tls_ca.clone().unwrap_or_default()
+        } else {
+            pick(&args.tls_ca, t.and_then(|t| t.ca_file.clone()), "ca-file")?
+        },
         crl: args.tls_crl.clone().or(t.and_then(|t| t.crl_file.clone())),
     })
 }
@@ -97,9 +108,14 @@ async fn main() -> ExitCode {
         eprintln!("warning: {w}");
     }
     let tls = if args.tls {
-        match tls_files(&args, &setup)
-            .and_then(|f| realm_tls::server_config(&f).map_err(|e| format!("TLS setup: {e}")))
-        {
+        match tls_files(&args, &setup).and_then(|f| {
+            if args.tls_no_client_cert {
+                realm_tls::server_config_without_client_certificates(&f.certificate, &f.key)
+            } else {
+                realm_tls::server_config(&f)
+            }
+            .map_err(|e| format!("TLS setup: {e}"))
+        }) {
             Ok(c) => Some(tokio_rustls::TlsAcceptor::from(c)),
             Err(e) => {
                 eprintln!("server: {e}");
@@ -109,7 +125,7 @@ async fn main() -> ExitCode {
     } else {
         None
     };
-    let service = setup.service;
+    let service = setup.service.require_any_role(args.require_role.clone());
     // Installed after the build, whose warnings were just printed (and would be logged twice).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
