@@ -163,6 +163,30 @@ async fn fixed_membership_and_the_x509_challenge_stack_in_a_chain() {
         &LoadOptions::default(),
     )
     .unwrap();
+    // The same configuration in XML means the same.
+    let xml = format!(
+        r#"<security><member-authentication realm="join"/><realms><realm name="join"><authentication><jaas>
+  <login-module class-name="org.jgroups.auth.FixedMembershipToken" usage="REQUIRED"><properties>
+    <property name="auth_token.fixed_members_value">127.0.0.1:7802;127.0.0.1:7803</property>
+    <property name="auth_token.fixed_members_seperator">;</property>
+  </properties></login-module>
+  <login-module class-name="realm.membership.X509Challenge" usage="REQUIRED"><properties>
+    <property name="ca-file">{}</property>
+  </properties></login-module>
+</jaas></authentication></realm></realms></security>"#,
+        pki().ca.cert.display()
+    );
+    let from_xml = load_str(
+        &xml,
+        Syntax::Xml,
+        "join.xml".as_ref(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(from_xml.config.realm("join").unwrap()).unwrap(),
+        serde_json::to_value(loaded.config.realm("join").unwrap()).unwrap()
+    );
     let challenger = Arc::new(Challenger::new("m1", Duration::from_secs(30)).unwrap());
     let mut registry = Registry::new();
     realm_jaas_chain::register(&mut registry);
