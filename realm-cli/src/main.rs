@@ -128,6 +128,8 @@ fn registry() -> Registry {
     realm_jaas_chain::register(&mut r);
     realm_ini::register(&mut r);
     realm_kerberos::register(&mut r); // with realm_ldap's modules
+    realm_tls::register(&mut r);
+    realm_membership::register(&mut r);
     r
 }
 

@@ -476,3 +476,23 @@ fn server_setup_errors_name_the_file() {
         "{e}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+    /// Damaged certificates (bytes flipped, cut short) are refused or read, never a panic.
+    #[test]
+    fn damaged_certificates_never_panic(
+        flips in proptest::collection::vec((0usize..2000, 0u8..=255), 0..8),
+        cut in 0usize..2000,
+    ) {
+        let mut der = pki().multi_cn.der();
+        let len = der.len().max(1);
+        for (i, b) in flips {
+            if let Some(x) = der.get_mut(i % len) {
+                *x ^= b;
+            }
+        }
+        der.truncate(cut.max(1));
+        let _ = module("cn").evaluate(&der, now());
+    }
+}
