@@ -1,6 +1,8 @@
-//! `examples/cluster`: a coordinator process and joining member processes over loopback, with
-//! the certificates made here by the `openssl` tool; three intruders are refused: a certificate
-//! from another CA, a captured response replayed, and a good certificate from an unlisted address.
+//! `examples/cluster`: a coordinator process and joining member processes over loopback (the
+//! exchange over TLS, the coordinator known by its certificate), with the certificates made here
+//! by the `openssl` tool. Refused: a coordinator with a certificate of another CA (the joiner does
+//! not talk to it), and three intruders: a certificate from another CA, a captured response
+//! replayed, and a good certificate from an unlisted address.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use realm_testkit::tls::{Ca, Issued, Purpose, Validity};
@@ -10,7 +12,15 @@ use std::process::{Child, Command, Stdio};
 
 fn join(dir: &Path, addr: &str, name: &str, extra: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_cluster"))
-        .args(["join", "--connect", addr, "--name", name])
+        .args([
+            "join",
+            "--connect",
+            addr,
+            "--name",
+            name,
+            "--tls-ca",
+            "cluster-ca.pem",
+        ])
         .args(extra)
         .current_dir(dir)
         .output()
@@ -42,6 +52,38 @@ impl Drop for Kill {
     }
 }
 
+/// Starts a coordinator with `cert` on a free port: the process, its log, its address.
+fn start(dir: &Path, cert: &Issued) -> (Kill, BufReader<std::process::ChildStderr>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cluster"))
+        .args([
+            "coordinator",
+            "--config",
+            "join.yaml",
+            "--name",
+            "m1",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--tls-cert")
+        .arg(&cert.cert)
+        .arg("--tls-key")
+        .arg(&cert.key)
+        .current_dir(dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let coordinator = Kill(child);
+    let mut line = String::new();
+    while log.read_line(&mut line).unwrap() > 0 {
+        if let Some(a) = line.trim().strip_prefix("cluster: m1 coordinates on ") {
+            return (coordinator, log, a.to_string());
+        }
+        line.clear();
+    }
+    panic!("the coordinator did not start: {line}");
+}
+
 #[test]
 fn members_join_and_intruders_are_refused() {
     let dir = std::env::temp_dir().join(format!("realm-cluster-example-{}", std::process::id()));
@@ -60,32 +102,29 @@ fn members_join_and_intruders_are_refused() {
     let m3 = ca.issue("m3", "/O=Acme/OU=Members/CN=m3", &[], Purpose::Both, d);
     let fake = other.issue("fake", "/O=Acme/OU=Members/CN=m4", &[], Purpose::Both, d);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cluster"))
-        .args([
-            "coordinator",
-            "--config",
-            "join.yaml",
-            "--name",
-            "m1",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .current_dir(&dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let coordinator = Kill(child);
-    let mut addr = String::new();
-    let mut line = String::new();
-    while log.read_line(&mut line).unwrap() > 0 {
-        if let Some(a) = line.trim().strip_prefix("cluster: m1 coordinates on ") {
-            addr = a.to_string();
-            break;
-        }
-        line.clear();
-    }
-    assert!(!addr.is_empty(), "the coordinator did not start: {line}");
+    let m1 = ca.issue(
+        "m1",
+        "/O=Acme/OU=Members/CN=m1",
+        &["IP:127.0.0.1"],
+        Purpose::Both,
+        d,
+    );
+    let impostor = other.issue(
+        "imp",
+        "/O=Acme/OU=Members/CN=m1",
+        &["IP:127.0.0.1"],
+        Purpose::Both,
+        d,
+    );
+
+    let (coordinator, mut log, addr) = start(&dir, &m1);
+    // A coordinator with a certificate from another CA: joiners do not talk to it at all.
+    let (_impostor, _, fake_addr) = start(&dir, &impostor);
+    let a2 = creds(&m2);
+    let a2: Vec<&str> = a2.iter().map(String::as_str).collect();
+    let (code, out) = join(&dir, &fake_addr, "m2", &a2);
+    assert_eq!(code, 1, "impostor coordinator: {out}");
+    assert!(out.contains("not the coordinator"), "{out}");
 
     let captured = dir.join("captured.json");
     let cap = captured.display().to_string();

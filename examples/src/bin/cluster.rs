@@ -29,8 +29,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpSocket};
+
+type Reader = BufReader<Box<dyn AsyncRead + Unpin + Send>>;
+type Writer = Box<dyn AsyncWrite + Unpin + Send>;
+
+fn split<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(s: S) -> (Reader, Writer) {
+    let (r, w) = tokio::io::split(s);
+    (BufReader::new(Box::new(r)), Box::new(w))
+}
 
 #[derive(Parser)]
 #[command(name = "cluster", version)]
@@ -52,6 +60,13 @@ enum Cmd {
         /// Where to listen.
         #[arg(long, default_value = "127.0.0.1:7800")]
         listen: SocketAddr,
+        /// Serve the exchange over TLS with this certificate (PEM), so that joiners know they
+        /// talk to the coordinator; needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The coordinator's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Join a coordinator.
     Join {
@@ -79,6 +94,10 @@ enum Cmd {
         /// Send this captured response instead of answering the challenge.
         #[arg(long, conflicts_with_all = ["cert", "key"])]
         replay: Option<PathBuf>,
+        /// Connect over TLS, trusting a coordinator whose certificate chains to this CA (PEM)
+        /// and is for the host of --connect.
+        #[arg(long)]
+        tls_ca: Option<PathBuf>,
     },
 }
 
@@ -93,7 +112,9 @@ async fn main() -> ExitCode {
             config,
             name,
             listen,
-        } => coordinator(config, name, listen).await,
+            tls_cert,
+            tls_key,
+        } => coordinator(config, name, listen, tls_cert.zip(tls_key)).await,
         Cmd::Join {
             connect,
             name,
@@ -103,8 +124,10 @@ async fn main() -> ExitCode {
             bind,
             save_response,
             replay,
+            tls_ca,
         } => {
             join(JoinArgs {
+                tls_ca,
                 connect,
                 name,
                 coordinator,
@@ -119,7 +142,30 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn coordinator(config: PathBuf, name: String, listen: SocketAddr) -> ExitCode {
+async fn coordinator(
+    config: PathBuf,
+    name: String,
+    listen: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> ExitCode {
+    let tls = match tls {
+        Some((cert, key)) => {
+            match realm_tls::server_config_without_client_certificates(&cert, &key) {
+                Ok(c) => Some(tokio_rustls::TlsAcceptor::from(c)),
+                Err(e) => {
+                    eprintln!("cluster: TLS setup: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None => {
+            eprintln!(
+                "warning: the join exchange runs over plain TCP: a joiner cannot tell the \
+                 coordinator from an impostor relaying its challenges (use --tls-cert/--tls-key)"
+            );
+            None
+        }
+    };
     let challenger = match Challenger::new(name.clone(), Duration::from_secs(30)) {
         Ok(c) => Arc::new(c),
         Err(e) => {
@@ -171,17 +217,30 @@ async fn coordinator(config: PathBuf, name: String, listen: SocketAddr) -> ExitC
         };
         let security = security.clone();
         let challenger = challenger.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = admit(stream, peer, &security, &challenger).await {
+            let io = match tls {
+                Some(acceptor) => {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(s)) => split(s),
+                        _ => {
+                            tracing::info!(%peer, "TLS handshake failed");
+                            return;
+                        }
+                    }
+                }
+                None => split(stream),
+            };
+            if let Err(e) = admit(io, peer, &security, &challenger).await {
                 tracing::info!(%peer, error = %e, "join exchange failed");
             }
         });
     }
 }
 
-async fn read_json(
-    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-) -> Result<Value, String> {
+async fn read_json(reader: &mut Reader) -> Result<Value, String> {
     let mut line = String::new();
     let n = tokio::time::timeout(Duration::from_secs(10), reader.read_line(&mut line))
         .await
@@ -193,23 +252,22 @@ async fn read_json(
     serde_json::from_str(&line).map_err(|_| "not JSON".to_string())
 }
 
-async fn write_json(w: &mut tokio::net::tcp::OwnedWriteHalf, v: &Value) -> Result<(), String> {
+async fn write_json(w: &mut Writer, v: &Value) -> Result<(), String> {
     let mut line = v.to_string();
     line.push('\n');
     w.write_all(line.as_bytes())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    w.flush().await.map_err(|e| e.to_string())
 }
 
 /// One join: challenge, response, verdict.
 async fn admit(
-    stream: TcpStream,
+    (mut r, mut w): (Reader, Writer),
     peer: SocketAddr,
     security: &realm_core::Security,
     challenger: &Challenger,
 ) -> Result<(), String> {
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
     let hello = read_json(&mut r).await?;
     let name = hello
         .get("join")
@@ -274,6 +332,7 @@ struct JoinArgs {
     bind: Option<std::net::IpAddr>,
     save_response: Option<PathBuf>,
     replay: Option<PathBuf>,
+    tls_ca: Option<PathBuf>,
 }
 
 async fn join(a: JoinArgs) -> ExitCode {
@@ -313,8 +372,39 @@ async fn join(a: JoinArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
+    let (mut r, mut w) = match &a.tls_ca {
+        Some(ca) => {
+            let config = match realm_tls::client_config_without_certificate(ca) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("cluster: TLS setup: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let name = match rustls::pki_types::ServerName::try_from(a.connect.ip().to_string()) {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("cluster: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let connector = tokio_rustls::TlsConnector::from(config);
+            match tokio::time::timeout(Duration::from_secs(10), connector.connect(name, stream))
+                .await
+            {
+                Ok(Ok(s)) => split(s),
+                Ok(Err(e)) => {
+                    eprintln!("cluster: {}: TLS: {e} (not the coordinator?)", a.connect);
+                    return ExitCode::from(1);
+                }
+                Err(_) => {
+                    eprintln!("cluster: {}: TLS handshake timed out", a.connect);
+                    return ExitCode::from(3);
+                }
+            }
+        }
+        None => split(stream),
+    };
     let exchange = async {
         write_json(&mut w, &json!({ "join": a.name })).await?;
         let challenge = read_json(&mut r)
