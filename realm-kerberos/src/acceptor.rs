@@ -331,12 +331,19 @@ impl Acceptor {
         use AcceptErrorKind as K;
         let minor = e.minor as i32;
         let mit = e.to_string();
-        let have = |p: &str| match &self.keytab {
+        // The keytab as it is now (it may have been rotated since start-up; MIT reads it at each
+        // accept), else as it was read then.
+        let fresh = self
+            .keytab_path
+            .as_deref()
+            .and_then(|p| Keytab::read(p).ok());
+        let keytab = fresh.as_ref().or(self.keytab.as_ref());
+        let have = |p: &str| match keytab {
             Some(kt) => format!("the keytab holds {}", kt.describe(p)),
             None => "the default keytab is used".to_string(),
         };
         // What the keytab (when we read it) says, independent of MIT's code.
-        let from_keytab = self.keytab.as_ref().and_then(|kt| {
+        let from_keytab = keytab.and_then(|kt| {
             let keys: Vec<_> = kt.keys_of(&info.spn).collect();
             if keys.is_empty() {
                 return Some(K::WrongService);
@@ -359,7 +366,7 @@ impl Acceptor {
             message: format!(
                 "the ticket is for {} but this acceptor {}; {why} (MIT: {mit})",
                 info.spn,
-                match (&self.principal, &self.keytab) {
+                match (&self.principal, keytab) {
                     (Some(p), _) => format!("is {p}"),
                     (None, Some(kt)) => format!("holds keys for {}", kt.principals().join(", ")),
                     (None, None) => "uses the default keytab".into(),

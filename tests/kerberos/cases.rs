@@ -254,6 +254,47 @@ async fn wrong_kvno() -> String {
     e.message
 }
 
+/// A keytab replaced on disk (key rotation) is used by the next token, without rebuilding the
+/// realm: MIT reads the keytab file at each accept.
+async fn keytab_rotation_without_restart() -> String {
+    let path = realm().dir.join("rotating.keytab");
+    let install = |from: &str| {
+        // As an operator would: write aside, then rename over (atomic).
+        let tmp = realm().dir.join("rotating.keytab.new");
+        std::fs::copy(realm().keytab(from), &tmp).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    };
+    install("stale-current.keytab");
+    let a = Arc::new(
+        Acceptor::new(
+            &KerberosKeys {
+                principal: Some(Realm::principal(STALE_SERVICE)),
+                keytab: Some(path.clone()),
+                ticket_cache: None,
+            },
+            false,
+            &mut Vec::new(),
+        )
+        .unwrap(),
+    );
+    let fresh = || token(MEMBER, STALE_SERVICE, CtxFlags::empty());
+    accept(&a, fresh().await).await.unwrap();
+    // An old keytab put back: refused, and the message describes the file as it is now.
+    install("stale.keytab");
+    let e = accept(&a, fresh().await).await.unwrap_err();
+    assert_eq!(e.kind, AcceptErrorKind::WrongKvno, "{e}");
+    assert!(e.message.contains("the keytab holds kvno 2"), "{e}");
+    // The current keytab again: accepted, with the same realm (no restart).
+    install("stale-current.keytab");
+    let ok = accept(&a, fresh().await)
+        .await
+        .unwrap_or_else(|e| panic!("after rotation: {e}"));
+    format!(
+        "old keytab: {e}\ncurrent keytab again: accepted {}",
+        ok.principal
+    )
+}
+
 /// The same token twice: the second time is a replay.
 async fn replay() -> String {
     let a = Arc::new(acceptor(SERVICE, "service.keytab", false));
@@ -792,6 +833,9 @@ const CASES: &[(&str, CaseFn)] = &[
     ("wrong_service", || Box::pin(wrong_service())),
     ("wrong_kvno", || Box::pin(wrong_kvno())),
     ("replay", || Box::pin(replay())),
+    ("keytab_rotation_without_restart", || {
+        Box::pin(keytab_rotation_without_restart())
+    }),
     ("expired_ticket", || Box::pin(expired_ticket())),
     ("clock_skew", || Box::pin(clock_skew())),
     ("flags_check", || Box::pin(flags_check())),
