@@ -9,7 +9,7 @@
 //!   constant-time comparison with `password-attribute`, or not at all with
 //!   `skip-authentication` (the identity comes from the previous module of the chain).
 //! * **Roles.** `attribute`, `direct` and `reverse` mapping with breadth-first recursion
-//!   ([`roles`](crate::module) module docs), every value of multi-valued attributes,
+//!   (see the documentation of [`LdapLoginModule`]), every value of multi-valued attributes,
 //!   optional group-to-role mapping (`role-mappings`), Active Directory's in-chain rule.
 //! * **Safety.** Every value put into a filter is escaped per RFC 4515 ([`escape`]); DNs are a
 //!   type compared by normalised value ([`dn::Dn`]); an empty password never reaches the server;

@@ -114,7 +114,7 @@ fn now_secs() -> u64 {
 
 /// The coordinator's side: makes challenges and remembers which were answered. Share one per
 /// cluster member (`Arc`) between the code that sends challenges and the login module
-/// ([`register`]).
+/// ([`crate::register_x509_challenge`]).
 pub struct Challenger {
     name: String,
     key: hmac::Key,
