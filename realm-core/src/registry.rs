@@ -102,6 +102,16 @@ pub struct TypeSpec<'a> {
     pub warnings: &'a mut Vec<String>,
 }
 
+/// The property names [`Props::skip_flags`] reads (for [`Props::deny_unknown`] lists).
+pub const SKIP_PROPERTIES: &[&str] = &[
+    "skipIdentity",
+    "skip-identity",
+    "skipRole",
+    "skip-role",
+    "skipEndpoint",
+    "skip-endpoint",
+];
+
 /// Typed property access for module factories. Every error names the property and what was expected.
 #[derive(Clone, Copy)]
 pub struct Props<'a> {
@@ -138,6 +148,26 @@ impl<'a> Props<'a> {
                 "property `{key}`: expected true or false, found `{v}`"
             )),
         }
+    }
+
+    /// A boolean property that may be spelled several ways (`skipRole`, `skip-role`,
+    /// `auth_token.match_ip_address`, ...): the first spelling present decides; `default` when
+    /// none is.
+    pub fn bool_any(&self, keys: &[&str], default: bool) -> Result<bool, String> {
+        match keys.iter().find(|k| self.str(k).is_some()) {
+            Some(k) => self.bool(k, default),
+            None => Ok(default),
+        }
+    }
+
+    /// The skip-* flags, in Hazelcast's camelCase (`skipIdentity`) or kebab-case
+    /// (`skip-identity`) spelling; the names are [`SKIP_PROPERTIES`].
+    pub fn skip_flags(&self) -> Result<crate::config::SkipFlags, String> {
+        Ok(crate::config::SkipFlags {
+            skip_identity: self.bool_any(&["skipIdentity", "skip-identity"], false)?,
+            skip_role: self.bool_any(&["skipRole", "skip-role"], false)?,
+            skip_endpoint: self.bool_any(&["skipEndpoint", "skip-endpoint"], false)?,
+        })
     }
 
     /// An integer property, or `default` when absent.

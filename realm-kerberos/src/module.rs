@@ -12,7 +12,7 @@ use realm_core::module::{
     CredentialsFactory, LoginError, LoginModule, ModuleContext, Verdict, off_executor,
     off_executor_brief,
 };
-use realm_core::registry::{ChainLink, Registry};
+use realm_core::registry::{ChainLink, Registry, SKIP_PROPERTIES};
 use realm_core::{Credentials, Endpoint, Principal};
 use std::sync::Arc;
 use std::time::Duration;
@@ -221,17 +221,6 @@ impl CredentialsFactory for KerberosCredentialsFactory {
     }
 }
 
-fn skip_from(props: realm_core::registry::Props<'_>) -> Result<SkipFlags, String> {
-    let b = |camel: &str, kebab: &str| -> Result<bool, String> {
-        Ok(props.bool(camel, false)? || props.bool(kebab, false)?)
-    };
-    Ok(SkipFlags {
-        skip_identity: b("skipIdentity", "skip-identity")?,
-        skip_endpoint: b("skipEndpoint", "skip-endpoint")?,
-        skip_role: b("skipRole", "skip-role")?,
-    })
-}
-
 /// Registers the `kerberos` authentication type (the acceptor, then the nested `ldap` for
 /// roles), the `kerberos` identity, the acceptor's class names ([`CLASS_NAME`],
 /// [`HAZELCAST_CLASS_NAME`]; properties `relaxFlagsCheck`, `useNameWithoutRealm`,
@@ -244,7 +233,7 @@ pub fn register(registry: &mut Registry) {
     for class in [CLASS_NAME, HAZELCAST_CLASS_NAME] {
         registry.register_login_module(class, |spec| {
             let p = spec.props();
-            const KNOWN: &[&str] = &[
+            let known: Vec<&str> = [
                 "relaxFlagsCheck",
                 "relax-flags-check",
                 "useNameWithoutRealm",
@@ -254,21 +243,17 @@ pub fn register(registry: &mut Registry) {
                 "principal",
                 "keytabFile",
                 "keytab-file",
-                "skipIdentity",
-                "skip-identity",
-                "skipRole",
-                "skip-role",
-                "skipEndpoint",
-                "skip-endpoint",
-            ];
-            p.deny_unknown(KNOWN)?;
+            ]
+            .into_iter()
+            .chain(SKIP_PROPERTIES.iter().copied())
+            .collect();
+            p.deny_unknown(&known)?;
             let either = |a: &str, b: &str| p.str(a).or_else(|| p.str(b)).map(str::to_string);
             let c = KerberosAuthConfig {
-                skip: skip_from(p)?,
-                relax_flags_check: p.bool("relaxFlagsCheck", false)?
-                    || p.bool("relax-flags-check", false)?,
-                use_name_without_realm: p.bool("useNameWithoutRealm", false)?
-                    || p.bool("use-name-without-realm", false)?,
+                skip: p.skip_flags()?,
+                relax_flags_check: p.bool_any(&["relaxFlagsCheck", "relax-flags-check"], false)?,
+                use_name_without_realm: p
+                    .bool_any(&["useNameWithoutRealm", "use-name-without-realm"], false)?,
                 security_realm: either("securityRealm", "security-realm"),
                 principal: p.str("principal").map(str::to_string),
                 keytab_file: either("keytabFile", "keytab-file").map(Into::into),

@@ -24,24 +24,16 @@
 use realm_core::config::{LoadOptions, Syntax, load_str};
 use realm_core::{CertificateDer as RealmCert, Credentials, Endpoint, Registry, Security};
 use realm_membership::{Challenger, Prover, X509ChallengeModule};
+use realm_testkit::bench::interleaved;
 use realm_testkit::tls::{Ca, Purpose, Validity};
 use rustls::pki_types::{CertificateDer, UnixTime};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 const ROUNDS: usize = 10;
 const SLICE: usize = 2000;
 const CHALLENGE_SLICE: usize = 300;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn rate(n: usize, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64()
-}
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("realm-bench-join-{}", std::process::id()));
@@ -85,10 +77,11 @@ fn main() {
         ))
         .unwrap();
     assert_eq!(s.identity(), Some("CN=m2,OU=Members,O=Acme,C=CZ"));
-    let (mut ours, mut base) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let realm_side = || {
-            let t = Instant::now();
+    let (o, b) = interleaved(
+        ROUNDS,
+        SLICE,
+        || (),
+        |_| {
             rt.block_on(async {
                 for _ in 0..SLICE {
                     let s = realm
@@ -103,27 +96,14 @@ fn main() {
                     std::hint::black_box(s);
                 }
             });
-            t.elapsed()
-        };
-        let raw_side = || {
-            let t = Instant::now();
+        },
+        |_| {
             for _ in 0..SLICE {
                 let (_, c) = X509Certificate::from_der(&der).unwrap();
                 std::hint::black_box(c.subject().to_string());
             }
-            t.elapsed()
-        };
-        let (a, b) = if round % 2 == 0 {
-            let a = realm_side();
-            (a, raw_side())
-        } else {
-            let b = raw_side();
-            (realm_side(), b)
-        };
-        ours.push(rate(SLICE, a));
-        base.push(rate(SLICE, b));
-    }
-    let (o, b) = (median(ours), median(base));
+        },
+    );
     println!("TLS realm, certificate already verified (one thread)");
     println!(
         "  Realm::login (tls realm)           {o:>9.0} logins/s  ({:.1} µs each)",
@@ -156,40 +136,26 @@ fn main() {
         module.verify(&make(1)[0], &joiner).unwrap(),
         "CN=m2,OU=Members,O=Acme,C=CZ"
     );
-    let mut roots = rustls::RootCertStore::empty();
-    for c in realm_tls::transport::load_certificates(&ca.cert).unwrap() {
-        roots.add(c).unwrap();
-    }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-        Arc::new(roots),
-        Arc::new(rustls::crypto::ring::default_provider()),
-    )
-    .build()
-    .unwrap();
+    let verifier = realm_tls::transport::client_verifier(&ca.cert, None).unwrap();
     let leaf = CertificateDer::from(der.clone());
     // A raw signature over a message of the same shape, by the same key.
-    let key = {
-        use rustls::pki_types::pem::PemObject;
-        rustls::pki_types::PrivateKeyDer::from_pem_file(&member.key).unwrap()
-    };
+    let key = realm_tls::transport::load_key(&member.key).unwrap();
     let signer = rustls::crypto::ring::sign::any_supported_type(&key)
         .unwrap()
         .choose_scheme(&[rustls::SignatureScheme::ECDSA_NISTP256_SHA256])
         .unwrap();
     let msg = vec![7u8; 220];
     let sig = signer.sign(&msg).unwrap();
-    let (mut ours, mut base) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let responses = make(CHALLENGE_SLICE);
-        let realm_side = || {
-            let t = Instant::now();
-            for r in &responses {
+    let (o, b) = interleaved(
+        ROUNDS,
+        CHALLENGE_SLICE,
+        || make(CHALLENGE_SLICE),
+        |responses| {
+            for r in responses {
                 module.verify(r, &joiner).unwrap();
             }
-            t.elapsed()
-        };
-        let raw_side = || {
-            let t = Instant::now();
+        },
+        |_| {
             for _ in 0..CHALLENGE_SLICE {
                 verifier
                     .verify_client_cert(&leaf, &[], UnixTime::now())
@@ -199,19 +165,8 @@ fn main() {
                     .verify_signature(webpki::ring::ECDSA_P256_SHA256, &msg, &sig)
                     .unwrap();
             }
-            t.elapsed()
-        };
-        let (a, b) = if round % 2 == 0 {
-            let a = realm_side();
-            (a, raw_side())
-        } else {
-            let b = raw_side();
-            (realm_side(), b)
-        };
-        ours.push(rate(CHALLENGE_SLICE, a));
-        base.push(rate(CHALLENGE_SLICE, b));
-    }
-    let (o, b) = (median(ours), median(base));
+        },
+    );
     println!("X.509 join challenge (ECDSA P-256, one thread; signing excluded)");
     println!(
         "  X509ChallengeModule::verify        {o:>9.0} verifications/s  ({:.1} µs each)",

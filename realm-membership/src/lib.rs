@@ -60,14 +60,7 @@ fn prop<'a>(p: &Props<'a>, name: &str) -> Option<&'a str> {
 }
 
 fn prop_bool(p: &Props<'_>, name: &str, default: bool) -> Result<bool, String> {
-    match prop(p, name) {
-        None => Ok(default),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(format!(
-            "property `{name}`: expected true or false, found `{v}`"
-        )),
-    }
+    p.bool_any(&[name, &format!("auth_token.{name}")], default)
 }
 
 fn known(names: &[&str]) -> Vec<String> {

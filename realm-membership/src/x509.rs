@@ -255,9 +255,7 @@ impl Prover {
     ) -> Result<Prover, String> {
         let chain =
             realm_tls::transport::load_certificates(certificate).map_err(|e| e.to_string())?;
-        use rustls::pki_types::pem::PemObject;
-        let key = PrivateKeyDer::from_pem_file(key)
-            .map_err(|e| format!("{}: no usable PEM private key: {e}", key.display()))?;
+        let key = realm_tls::transport::load_key(key).map_err(|e| e.to_string())?;
         Prover::new(chain, &key)
     }
 
@@ -324,26 +322,7 @@ impl X509ChallengeModule {
         ca: &std::path::Path,
         crl: Option<&std::path::Path>,
     ) -> Result<X509ChallengeModule, String> {
-        let mut roots = rustls::RootCertStore::empty();
-        for c in realm_tls::transport::load_certificates(ca).map_err(|e| e.to_string())? {
-            roots
-                .add(c)
-                .map_err(|e| format!("{}: not a usable CA certificate: {e}", ca.display()))?;
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut b =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
-        if let Some(crl) = crl {
-            use rustls::pki_types::pem::PemObject;
-            let crls = rustls::pki_types::CertificateRevocationListDer::pem_file_iter(crl)
-                .map_err(|e| format!("{}: {e}", crl.display()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("{}: not PEM CRLs: {e}", crl.display()))?;
-            b = b.with_crls(crls);
-        }
-        let verifier = b
-            .build()
-            .map_err(|e| format!("{}: cannot verify certificates with it: {e}", ca.display()))?;
+        let verifier = realm_tls::transport::client_verifier(ca, crl).map_err(|e| e.to_string())?;
         Ok(X509ChallengeModule {
             challenger,
             verifier,

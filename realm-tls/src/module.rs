@@ -5,7 +5,7 @@ use crate::cert::PeerCertificate;
 use crate::dn::attribute_oid;
 use realm_core::config::{AuthenticationConfig, SkipFlags, TlsConfig, Usage};
 use realm_core::module::{LoginError, LoginModule, ModuleContext, Verdict};
-use realm_core::registry::{ChainLink, Registry};
+use realm_core::registry::{ChainLink, Registry, SKIP_PROPERTIES};
 use realm_core::{Credentials, Principal};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -155,25 +155,13 @@ pub fn register(registry: &mut Registry) {
     for class in [CLASS_NAME, HAZELCAST_CLASS_NAME] {
         registry.register_login_module(class, |spec| {
             let p = spec.props();
-            p.deny_unknown(&[
-                "roleAttribute",
-                "role-attribute",
-                "skipIdentity",
-                "skip-identity",
-                "skipRole",
-                "skip-role",
-                "skipEndpoint",
-                "skip-endpoint",
-            ])?;
-            let b = |camel: &str, kebab: &str| -> Result<bool, String> {
-                Ok(p.bool(camel, false)? || p.bool(kebab, false)?)
-            };
+            let known: Vec<&str> = ["roleAttribute", "role-attribute"]
+                .into_iter()
+                .chain(SKIP_PROPERTIES.iter().copied())
+                .collect();
+            p.deny_unknown(&known)?;
             let c = TlsConfig {
-                skip: SkipFlags {
-                    skip_identity: b("skipIdentity", "skip-identity")?,
-                    skip_role: b("skipRole", "skip-role")?,
-                    skip_endpoint: b("skipEndpoint", "skip-endpoint")?,
-                },
+                skip: p.skip_flags()?,
                 role_attribute: p
                     .str("roleAttribute")
                     .or_else(|| p.str("role-attribute"))

@@ -77,7 +77,8 @@ pub fn load_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
     Ok(certs)
 }
 
-fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
+/// Reads a PEM private key (PKCS#8, PKCS#1 or SEC1).
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
     PrivateKeyDer::from_pem_file(path)
         .map_err(|e| err(path, format!("no usable PEM private key: {e}")))
 }
@@ -92,21 +93,31 @@ fn roots(path: &Path) -> Result<Arc<RootCertStore>, TlsSetupError> {
     Ok(Arc::new(store))
 }
 
-/// A rustls server configuration that **requires** a client certificate chaining to `ca`
-/// (checked against `crl` when given) and presents `certificate` with `key`. TLS 1.2 and 1.3,
-/// rustls's safe defaults.
-pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsSetupError> {
-    let mut verifier = WebPkiClientVerifier::builder_with_provider(roots(&files.ca)?, provider());
-    if let Some(crl_path) = &files.crl {
+/// The verifier of client certificates: they must chain to the CA certificates of `ca` (PEM),
+/// be fit for client authentication, and not be revoked by the CRLs of `crl` (PEM). Used by
+/// [`server_config`] and by anything else that checks a peer's certificate chain the same way.
+pub fn client_verifier(
+    ca: &Path,
+    crl: Option<&Path>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsSetupError> {
+    let mut verifier = WebPkiClientVerifier::builder_with_provider(roots(ca)?, provider());
+    if let Some(crl_path) = crl {
         let crls = CertificateRevocationListDer::pem_file_iter(crl_path)
             .map_err(|e| err(crl_path, format!("cannot read: {e}")))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| err(crl_path, format!("not PEM CRLs: {e}")))?;
         verifier = verifier.with_crls(crls);
     }
-    let verifier = verifier
+    verifier
         .build()
-        .map_err(|e| err(&files.ca, format!("cannot verify clients with it: {e}")))?;
+        .map_err(|e| err(ca, format!("cannot verify clients with it: {e}")))
+}
+
+/// A rustls server configuration that **requires** a client certificate chaining to `ca`
+/// (checked against `crl` when given) and presents `certificate` with `key`. TLS 1.2 and 1.3,
+/// rustls's safe defaults.
+pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsSetupError> {
+    let verifier = client_verifier(&files.ca, files.crl.as_deref())?;
     let chain = load_certificates(&files.certificate)?;
     let key = load_key(&files.key)?;
     ServerConfig::builder_with_provider(provider())

@@ -14,6 +14,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod bench;
 pub mod kdc;
 pub mod samba;
 pub mod slapd;
