@@ -263,6 +263,103 @@ fn unsafe_zeroed_storage() -> libc::sockaddr_storage {
     unsafe { std::mem::zeroed() }
 }
 
+/// Numbers private in-memory ticket caches (`MEMORY:realm-<pid>-<n>`) apart.
+static NEXT_CACHE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// An initiator credential, acquired on first use and kept: `principal`'s key from a client
+/// keytab into a ticket cache of its own (MIT fetches the TGT when first needed and again when it
+/// expires), or a named or the default ticket cache. Thread-safe; share it.
+pub struct ClientCredential {
+    principal: Option<String>,
+    keytab: Option<String>,
+    ccache: Option<String>,
+    no_conf_integ_flags: bool,
+    cred: std::sync::Mutex<Option<Cred>>,
+}
+
+impl std::fmt::Debug for ClientCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredential")
+            .field("principal", &self.principal)
+            .field("keytab", &self.keytab)
+            .field("ccache", &self.ccache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCredential {
+    /// A credential for `principal` (`None`: the keytab's or cache's default). `ticket_cache`:
+    /// `Some(Some(name))` a named cache, `Some(None)` the default one (`KRB5CCNAME`), `None` a
+    /// new private `MEMORY:` cache when there is a keytab. With `no_conf_integ_flags`, tokens made
+    /// with it claim no confidentiality or integrity ([`acquire_cred_from_with`]).
+    pub fn new(
+        principal: Option<&str>,
+        keytab: Option<&std::path::Path>,
+        ticket_cache: Option<Option<String>>,
+        no_conf_integ_flags: bool,
+    ) -> ClientCredential {
+        let ccache = match ticket_cache {
+            Some(named) => named,
+            None => keytab.map(|_| {
+                format!(
+                    "MEMORY:realm-{}-{}",
+                    std::process::id(),
+                    NEXT_CACHE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                )
+            }),
+        };
+        ClientCredential {
+            principal: principal.map(str::to_string),
+            keytab: keytab.map(|p| p.display().to_string()),
+            ccache,
+            no_conf_integ_flags,
+            cred: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The principal, if one was named.
+    pub fn principal(&self) -> Option<&str> {
+        self.principal.as_deref()
+    }
+
+    /// Where the key comes from, for messages (`the keytab /etc/x.keytab`, ...).
+    pub fn source(&self) -> String {
+        match (&self.keytab, &self.ccache) {
+            (Some(k), _) => k.clone(),
+            (None, Some(c)) => format!("the ticket cache {c}"),
+            (None, None) => "the default ticket cache".into(),
+        }
+    }
+
+    /// The ticket cache used, if not the default one.
+    pub fn ccache(&self) -> Option<&str> {
+        self.ccache.as_deref()
+    }
+
+    /// The credential: the kept one, or a new one. Blocking (may read files and ask the KDC).
+    pub fn get(&self) -> Result<Cred, Error> {
+        let mut slot = self.cred.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let mut store: Vec<(&str, &str)> = Vec::new();
+        if let Some(k) = &self.keytab {
+            store.push(("client_keytab", k));
+        }
+        if let Some(c) = &self.ccache {
+            store.push(("ccache", c));
+        }
+        let cred = acquire_cred_from_with(
+            self.principal.as_deref(),
+            Usage::Initiate,
+            &store,
+            self.no_conf_integ_flags,
+        )?;
+        *slot = Some(cred.clone());
+        Ok(cred)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //!    pre-made tokens (all for `hz/127.0.0.1`, from one client). The two sides run interleaved in
 //!    slices, the order alternating, so that a change in the machine's load affects both alike.
 //!    Also: the same through a whole realm (`Realm::login` with a token: the chain, the module,
-//!    `spawn_blocking`).
+//!    `block_in_place` on the multi-thread runtime).
 //! 2. **Full logins per second through the KDC**: a client's `kerberos` identity makes the
 //!    token (`credentials_for`) and the server's realm accepts it (`login`). *Cold*: a new
 //!    client each time, so each login asks the KDC for a TGT and a service ticket; *warm*: one

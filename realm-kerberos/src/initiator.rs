@@ -14,10 +14,8 @@ use libgssapi::error::Error as GssError;
 use libgssapi::name::Name;
 use libgssapi::oid::{GSS_MECH_KRB5, GSS_NT_KRB5_PRINCIPAL};
 use realm_core::config::KerberosKeys;
-use realm_kerberos_sys::{Usage, acquire_cred_from_with};
+use realm_kerberos_sys::ClientCredential;
 use std::fmt;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why no token could be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,24 +35,11 @@ impl fmt::Display for InitError {
 
 impl std::error::Error for InitError {}
 
-static NEXT_CACHE: AtomicU64 = AtomicU64::new(1);
-
 /// A Kerberos initiator holding one client credential. Share it (`Arc`); the credential is
 /// acquired on first use and kept.
+#[derive(Debug)]
 pub struct Initiator {
-    keys: KerberosKeys,
-    ccache: Option<String>,
-    cred: Mutex<Option<Cred>>,
-}
-
-impl fmt::Debug for Initiator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Initiator")
-            .field("principal", &self.keys.principal)
-            .field("keytab", &self.keys.keytab)
-            .field("ccache", &self.ccache)
-            .finish_non_exhaustive()
-    }
+    cred: ClientCredential,
 }
 
 /// Classifies an initiator-side GSSAPI failure.
@@ -96,64 +81,34 @@ impl Initiator {
         if let Some(k) = &keys.keytab {
             crate::acceptor::check_keytab(k, keys.principal.as_deref(), warnings)?;
         }
-        let ccache = match &keys.ticket_cache {
-            Some(Some(name)) => Some(name.clone()),
-            Some(None) => None,
-            None if keys.keytab.is_some() => Some(format!(
-                "MEMORY:realm-{}-{}",
-                std::process::id(),
-                NEXT_CACHE.fetch_add(1, Ordering::Relaxed)
-            )),
-            None => None,
-        };
+        // Tokens claim no confidentiality or integrity: the documents' acceptors refuse those
+        // flags unless relax-flags-check is set, and a token is never used to wrap messages.
         Ok(Initiator {
-            keys,
-            ccache,
-            cred: Mutex::new(None),
+            cred: ClientCredential::new(
+                keys.principal.as_deref(),
+                keys.keytab.as_deref(),
+                keys.ticket_cache.clone(),
+                true,
+            ),
         })
     }
 
     /// The principal tokens are made for (`None`: the cache's or keytab's default).
     pub fn principal(&self) -> Option<&str> {
-        self.keys.principal.as_deref()
+        self.cred.principal()
     }
 
     fn credential(&self) -> Result<Cred, InitError> {
-        let mut slot = self.cred.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        let keytab = self.keys.keytab.as_ref().map(|p| p.display().to_string());
-        let mut store: Vec<(&str, &str)> = Vec::new();
-        if let Some(k) = &keytab {
-            store.push(("client_keytab", k));
-        }
-        if let Some(c) = &self.ccache {
-            store.push(("ccache", c));
-        }
-        // Tokens claim no confidentiality or integrity: the documents' acceptors refuse those
-        // flags unless relax-flags-check is set, and a token is never used to wrap messages.
-        let cred = acquire_cred_from_with(
-            self.keys.principal.as_deref(),
-            Usage::Initiate,
-            &store,
-            true,
-        )
-        .map_err(|e| {
+        self.cred.get().map_err(|e| {
             init_error(
                 &e,
                 &format!(
                     "cannot get Kerberos credentials for {} from {}",
-                    self.keys
-                        .principal
-                        .as_deref()
-                        .unwrap_or("the default principal"),
-                    keytab.as_deref().unwrap_or("the default ticket cache")
+                    self.cred.principal().unwrap_or("the default principal"),
+                    self.cred.source()
                 ),
             )
-        })?;
-        *slot = Some(cred.clone());
-        Ok(cred)
+        })
     }
 
     /// Makes an initial context token for `spn` (`service/host` or `service/host@REALM`).

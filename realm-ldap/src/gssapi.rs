@@ -4,7 +4,8 @@
 //! ldap3 runs the GSSAPI exchange inside its async bind, and MIT krb5 may block there (reading
 //! the keytab, asking the KDC for tickets). So before each bind the credential is acquired and
 //! the `ldap/<host>` service ticket fetched **off the async executor**, into a ticket cache
-//! private to this realm (`MEMORY:realm-ldap-…`); the bind then finds everything in memory.
+//! private to this realm (`MEMORY:realm-…`, `realm_kerberos_sys::ClientCredential`); the bind
+//! then finds everything in memory.
 
 use libgssapi::context::{ClientCtx, CtxFlags};
 use libgssapi::credential::Cred;
@@ -12,87 +13,47 @@ use libgssapi::name::Name;
 use libgssapi::oid::{GSS_MECH_KRB5, GSS_NT_KRB5_PRINCIPAL};
 use realm_core::config::KerberosKeys;
 use realm_core::module::off_executor;
-use realm_kerberos_sys::{Usage, acquire_cred_from};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use realm_kerberos_sys::ClientCredential;
 
 use crate::conn::{Budget, Fault};
 
-static NEXT_CACHE: AtomicU64 = AtomicU64::new(1);
-
 /// The Kerberos side of a GSSAPI admin bind: whose keys, in which private cache.
+#[derive(Debug)]
 pub(crate) struct GssapiAuth {
-    keys: KerberosKeys,
-    ccache: Option<String>,
-    cred: Mutex<Option<Cred>>,
-}
-
-impl std::fmt::Debug for GssapiAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GssapiAuth")
-            .field("principal", &self.keys.principal)
-            .field("keytab", &self.keys.keytab)
-            .finish_non_exhaustive()
-    }
+    // Without realm-kerberos's no-conf/integ option: SASL GSSAPI negotiates a security layer.
+    cred: ClientCredential,
 }
 
 impl GssapiAuth {
     pub(crate) fn new(keys: KerberosKeys) -> Self {
-        let ccache = match &keys.ticket_cache {
-            Some(named) => named.clone(),
-            None => keys.keytab.as_ref().map(|_| {
-                format!(
-                    "MEMORY:realm-ldap-{}-{}",
-                    std::process::id(),
-                    NEXT_CACHE.fetch_add(1, Ordering::Relaxed)
-                )
-            }),
-        };
         GssapiAuth {
-            keys,
-            ccache,
-            cred: Mutex::new(None),
+            cred: ClientCredential::new(
+                keys.principal.as_deref(),
+                keys.keytab.as_deref(),
+                keys.ticket_cache,
+                false,
+            ),
         }
     }
 
     /// Who binds, for messages.
     pub(crate) fn who(&self) -> String {
-        self.keys
-            .principal
-            .clone()
-            .unwrap_or_else(|| "the default Kerberos principal".into())
+        self.cred
+            .principal()
+            .unwrap_or("the default Kerberos principal")
+            .to_string()
     }
 
     /// Acquires the credential (once) and makes sure the cache holds a ticket for
     /// `ldap/<host>`. Blocking.
     fn prepare(&self, host: &str) -> Result<Cred, String> {
-        let cred = {
-            let mut slot = self.cred.lock().unwrap_or_else(|p| p.into_inner());
-            match slot.as_ref() {
-                Some(c) => c.clone(),
-                None => {
-                    let keytab = self.keys.keytab.as_ref().map(|p| p.display().to_string());
-                    let mut store: Vec<(&str, &str)> = Vec::new();
-                    if let Some(k) = &keytab {
-                        store.push(("client_keytab", k));
-                    }
-                    if let Some(c) = &self.ccache {
-                        store.push(("ccache", c));
-                    }
-                    let c =
-                        acquire_cred_from(self.keys.principal.as_deref(), Usage::Initiate, &store)
-                            .map_err(|e| {
-                                format!(
-                                    "cannot get Kerberos credentials for {} from {}: {e}",
-                                    self.who(),
-                                    keytab.as_deref().unwrap_or("the default ticket cache")
-                                )
-                            })?;
-                    *slot = Some(c.clone());
-                    c
-                }
-            }
-        };
+        let cred = self.cred.get().map_err(|e| {
+            format!(
+                "cannot get Kerberos credentials for {} from {}: {e}",
+                self.who(),
+                self.cred.source()
+            )
+        })?;
         let spn = format!("ldap/{host}");
         let name = Name::new(spn.as_bytes(), Some(&GSS_NT_KRB5_PRINCIPAL))
             .map_err(|e| format!("`{spn}` is not a valid principal name: {e}"))?;
