@@ -355,7 +355,8 @@ impl X509ChallengeModule {
             .map_err(|e| {
                 format!(
                     "the certificate of {} (issuer {}) is not a valid cluster certificate: {e}",
-                    cert.subject_string, cert.issuer_string
+                    cert.subject_string,
+                    cert.issuer_string()
                 )
             })?;
         let scheme = SignatureScheme::from(r.scheme);

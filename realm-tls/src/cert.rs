@@ -48,8 +48,9 @@ pub struct PeerCertificate {
     pub subject: DistinguishedName,
     /// The subject as an RFC 4514 string (the identity).
     pub subject_string: String,
-    /// The issuer as an RFC 4514 string.
-    pub issuer_string: String,
+    /// The issuer (its string, [`PeerCertificate::issuer_string`], is made only when needed:
+    /// for messages, not on every login).
+    pub issuer: DistinguishedName,
     /// The subject alternative names (DNS, e-mail, URI, IP; others are skipped).
     pub sans: Vec<San>,
     /// Start of validity, seconds since the Unix epoch.
@@ -64,6 +65,11 @@ pub struct PeerCertificate {
 pub struct CertificateError(String);
 
 impl PeerCertificate {
+    /// The issuer as an RFC 4514 string.
+    pub fn issuer_string(&self) -> String {
+        self.issuer.to_rfc4514()
+    }
+
     /// Decodes a DER certificate.
     pub fn from_der(der: &[u8]) -> Result<PeerCertificate, CertificateError> {
         let (rest, cert) =
@@ -99,7 +105,7 @@ impl PeerCertificate {
         let validity = cert.validity();
         Ok(PeerCertificate {
             subject_string: subject.to_rfc4514(),
-            issuer_string: DistinguishedName::from_x509(cert.issuer()).to_rfc4514(),
+            issuer: DistinguishedName::from_x509(cert.issuer()),
             subject,
             sans,
             not_before: validity.not_before.timestamp(),

@@ -75,7 +75,7 @@ impl TlsLoginModule {
             return Err(format!(
                 "the certificate of {} (issuer {}; SANs: {}) matches no allow rule",
                 cert.subject_string,
-                cert.issuer_string,
+                cert.issuer_string(),
                 if sans.is_empty() {
                     "none".into()
                 } else {

@@ -20,7 +20,6 @@ impl Pki {
     /// Generates a CA and a server certificate in `dir`. `names` become the certificate's subject
     /// alternative names: IP addresses as `IP:` entries, everything else as `DNS:` entries.
     pub fn generate(dir: &Path, names: &[&str]) -> Pki {
-        let openssl = require_binary("openssl", "openssl");
         std::fs::create_dir_all(dir).unwrap();
         let ca_key = dir.join("ca.key");
         let ca_cert = dir.join("ca.pem");
@@ -47,14 +46,7 @@ impl Pki {
             ),
         )
         .unwrap();
-        let run = |args: &[&str]| {
-            let out = Command::new(&openssl).args(args).output().unwrap();
-            assert!(
-                out.status.success(),
-                "openssl {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let run = |args: &[&str]| openssl(args, dir);
         let p = |p: &PathBuf| p.to_str().unwrap().to_string();
         run(&[
             "req",
